@@ -1,0 +1,46 @@
+"""Hook specifications: how a plugin adds weight schemes and decays.
+
+A plugin is any module or object with functions marked ``@crimeharm.hookimpl`` named as below,
+registered through the ``crimeharm`` entry-point group or at run time with
+:func:`crimeharm.register_plugin`. The built-in schemes and decays use these same hooks.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from .plugins import DecayProvider, SchemeProvider
+
+__all__ = ["PROJECT", "hookimpl", "hookspec"]
+
+PROJECT = "crimeharm"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def crimeharm_register_schemes() -> list[SchemeProvider]:
+    """Weight schemes this plugin provides.
+
+    :return: a list of :class:`crimeharm.SchemeProvider` (a name, metadata and a ``load``
+        callable returning a :class:`crimeharm.WeightScheme`; loaded on first use) or of
+        ready :class:`crimeharm.WeightScheme` objects.
+
+    .. versionadded:: 0.1.0
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def crimeharm_register_decays() -> list[DecayProvider]:
+    """Recency decays this plugin provides.
+
+    :return: a list of :class:`crimeharm.DecayProvider` (a name and a ``factory`` taking the
+        decay's keyword parameters) or of decay classes with a ``name`` class attribute.
+
+    .. versionadded:: 0.1.0
+    """
+    raise NotImplementedError

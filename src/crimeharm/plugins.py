@@ -1,0 +1,334 @@
+"""The plugin registry: a pluggy manager built on first use, and the name -> scheme/decay lookups.
+
+Built-ins register through the same hooks as third-party plugins (``crimeharm.builtin``).
+Installed plugins are found through the ``crimeharm`` entry-point group; set
+``CRIMEHARM_DISABLE_PLUGINS=name1,name2`` to skip some. A plugin that fails to import, or whose
+hook raises, is skipped with a :class:`PluginWarning`; a duplicate name or a malformed return
+value is a :class:`PluginError` naming the plugin, the hook and the value.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import warnings
+from collections.abc import Callable, Mapping
+from importlib.metadata import entry_points
+from typing import Any
+
+import attrs
+import pluggy
+
+from . import hookspecs
+from .decay import Decay, decay_table
+from .errors import CrimeHarmError, PluginError, PluginWarning, UnknownNameError
+from .schemes import WeightScheme
+
+__all__ = [
+    "DISABLE_ENV",
+    "DecayProvider",
+    "SchemeProvider",
+    "get_decay",
+    "get_scheme",
+    "list_decays",
+    "list_schemes",
+    "register_plugin",
+    "scheme_info",
+    "unregister_plugin",
+]
+
+DISABLE_ENV = "CRIMEHARM_DISABLE_PLUGINS"
+ENTRY_POINT_GROUP = "crimeharm"
+_BUILTIN = "crimeharm.builtin"
+
+
+@attrs.frozen
+class SchemeProvider:
+    """A weight scheme offered by a plugin, loaded on first use.
+
+    ``load(**options)`` returns the :class:`WeightScheme`; the metadata here lets
+    ``list_schemes`` and ``crimeharm schemes`` describe it without loading it.
+    """
+
+    name: str
+    load: Callable[..., WeightScheme]
+    version: str = ""
+    unit: str = ""
+    source: str = ""
+    key_system: str = "ho"
+    description: str = ""
+
+
+@attrs.frozen
+class DecayProvider:
+    """A decay offered by a plugin: ``factory(**params)`` returns a :class:`Decay`."""
+
+    name: str
+    factory: Callable[..., Decay]
+    description: str = ""
+
+
+@attrs.frozen
+class _Entry:
+    provider: Any
+    plugin: str
+
+
+class Registry:
+    """Schemes and decays by name, from every registered plugin (thread-safe, lazy)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._pm: pluggy.PluginManager | None = None
+        self._schemes: dict[str, _Entry] | None = None
+        self._decays: dict[str, _Entry] | None = None
+        self._loaded: dict[tuple[str, tuple[tuple[str, Any], ...]], WeightScheme] = {}
+
+    @property
+    def manager(self) -> pluggy.PluginManager:
+        """The pluggy manager, built on first use: specs, entry points, built-ins."""
+        with self._lock:
+            if self._pm is None:
+                pm = pluggy.PluginManager(hookspecs.PROJECT)
+                pm.add_hookspecs(hookspecs)
+                from . import builtin
+
+                pm.register(builtin, name=_BUILTIN)
+                _load_entry_points(pm)
+                pm.check_pending()
+                self._pm = pm
+            return self._pm
+
+    def register(self, plugin: object, name: str | None = None) -> str:
+        """Register a plugin object or module at run time; returns its name."""
+        with self._lock:
+            try:
+                registered = self.manager.register(plugin, name=name)
+                self.manager.check_pending()
+            except (ValueError, pluggy.PluginValidationError) as exc:
+                msg = f"cannot register plugin {name or plugin!r}: {exc}"
+                raise PluginError(msg) from exc
+            self._invalidate()
+            return str(registered)
+
+    def unregister(self, plugin: object | str) -> None:
+        """Remove a plugin registered earlier (by object or by name)."""
+        with self._lock:
+            if isinstance(plugin, str):
+                self.manager.unregister(name=plugin)
+            else:
+                self.manager.unregister(plugin)
+            self._invalidate()
+
+    def _invalidate(self) -> None:
+        self._schemes = self._decays = None
+        self._loaded.clear()
+
+    def _collect(self, hook_name: str) -> dict[str, _Entry]:
+        hook = getattr(self.manager.hook, hook_name)
+        found: dict[str, _Entry] = {}
+        for impl in reversed(hook.get_hookimpls()):  # registration order
+            plugin = impl.plugin_name
+            try:
+                items = impl.function()
+            except Exception as exc:  # a broken plugin must not take the host down
+                warnings.warn(
+                    f"crimeharm plugin {plugin!r}: hook {hook_name} raised "
+                    f"{type(exc).__name__}: {exc}; its entries were skipped",
+                    PluginWarning,
+                    stacklevel=4,
+                )
+                continue
+            if not isinstance(items, (list, tuple)):
+                msg = (
+                    f"crimeharm plugin {plugin!r}: hook {hook_name} must return a list "
+                    f"(got {type(items).__name__})"
+                )
+                raise PluginError(msg)
+            for item in items:
+                name = _provider_name(item, plugin, hook_name)
+                if name in found:
+                    msg = (
+                        f"{_kind(hook_name)} name {name!r} is registered twice: by plugin "
+                        f"{found[name].plugin!r} and by plugin {plugin!r}"
+                    )
+                    raise PluginError(msg)
+                found[name] = _Entry(item, plugin)
+        return found
+
+    def schemes(self) -> dict[str, _Entry]:
+        """Scheme entries by name."""
+        with self._lock:
+            if self._schemes is None:
+                self._schemes = self._collect("crimeharm_register_schemes")
+            return self._schemes
+
+    def decays(self) -> dict[str, _Entry]:
+        """Decay entries by name."""
+        with self._lock:
+            if self._decays is None:
+                self._decays = self._collect("crimeharm_register_decays")
+            return self._decays
+
+    def get_scheme(self, name: str, **options: Any) -> WeightScheme:
+        """The scheme registered as ``name``, loaded once per set of options."""
+        entry = _lookup(self.schemes(), name, "weight scheme")
+        key = (name, tuple(sorted(options.items())))
+        with self._lock:
+            if key in self._loaded:
+                return self._loaded[key]
+        item = entry.provider
+        where = f"crimeharm plugin {entry.plugin!r}: scheme {name!r}"
+        if isinstance(item, WeightScheme):
+            if options:
+                msg = f"weight scheme {name!r} takes no options (got {sorted(options)})"
+                raise TypeError(msg)
+            scheme = item
+        else:
+            try:
+                scheme = item.load(**options)
+            except TypeError:
+                raise
+            except CrimeHarmError as exc:
+                msg = f"{where} failed to load: {exc}"
+                raise PluginError(msg) from exc
+            except Exception as exc:
+                msg = f"{where} failed to load: {type(exc).__name__}: {exc}"
+                raise PluginError(msg) from exc
+            if not isinstance(scheme, WeightScheme):
+                msg = f"{where}: load() must return a WeightScheme (got {type(scheme).__name__})"
+                raise PluginError(msg)
+        with self._lock:
+            self._loaded[key] = scheme
+        return scheme
+
+    def get_decay(self, name: str, **params: Any) -> Decay:
+        """A decay by name with its parameters, checked against the decay contract."""
+        entry = _lookup(self.decays(), name, "decay")
+        factory = entry.provider.factory if isinstance(entry.provider, DecayProvider) else None
+        factory = factory or entry.provider
+        try:
+            decay = factory(**params)
+        except CrimeHarmError:
+            raise
+        except TypeError as exc:
+            msg = f"decay {name!r}: {exc}"
+            raise TypeError(msg) from exc
+        if not isinstance(decay, Decay):
+            msg = (
+                f"crimeharm plugin {entry.plugin!r}: decay {name!r} must provide name, factor() "
+                f"and params() (got {type(decay).__name__})"
+            )
+            raise PluginError(msg)
+        if entry.plugin != _BUILTIN:
+            decay_table(decay, 3660, source=f"plugin {entry.plugin!r}")
+        return decay
+
+
+def _kind(hook_name: str) -> str:
+    return "weight scheme" if "scheme" in hook_name else "decay"
+
+
+def _provider_name(item: Any, plugin: str, hook_name: str) -> str:
+    ok = (
+        isinstance(item, (SchemeProvider, WeightScheme))
+        if "scheme" in hook_name
+        else isinstance(item, DecayProvider) or (isinstance(item, type) and hasattr(item, "name"))
+    )
+    name = getattr(item, "name", None)
+    if not ok or not isinstance(name, str) or not name:
+        expected = "SchemeProvider or WeightScheme" if "scheme" in hook_name else "DecayProvider"
+        msg = (
+            f"crimeharm plugin {plugin!r}: hook {hook_name} returned {item!r}; "
+            f"expected a {expected} with a non-empty name"
+        )
+        raise PluginError(msg)
+    return name
+
+
+def _lookup(entries: Mapping[str, _Entry], name: str, kind: str) -> _Entry:
+    if name not in entries:
+        available = ", ".join(sorted(entries)) or "(none)"
+        msg = f"Unknown {kind} {name!r}; available: {available}"
+        raise UnknownNameError(msg)
+    return entries[name]
+
+
+def _load_entry_points(pm: pluggy.PluginManager) -> None:
+    blocked = {s.strip() for s in os.environ.get(DISABLE_ENV, "").split(",") if s.strip()}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name in blocked or pm.get_plugin(ep.name) is not None or pm.is_blocked(ep.name):
+            continue
+        try:
+            pm.register(ep.load(), name=ep.name)
+        except Exception as exc:  # a broken plugin must not take the host down
+            warnings.warn(
+                f"crimeharm plugin {ep.name!r} ({ep.value}) failed to load and was skipped: "
+                f"{type(exc).__name__}: {exc}",
+                PluginWarning,
+                stacklevel=5,
+            )
+
+
+REGISTRY = Registry()
+
+
+def get_scheme(name: str, **options: Any) -> WeightScheme:
+    """The weight scheme registered as ``name`` (``"cchi-2020"`` is built in).
+
+    Options go to the scheme's loader, e.g. ``get_scheme("cchi-2020", conflicts="min")``.
+    """
+    return REGISTRY.get_scheme(name, **options)
+
+
+def get_decay(name: str, **params: Any) -> Decay:
+    """A decay by name: ``"none"``, ``"exponential"`` (half_life_days), ``"linear"``
+    (horizon_days), ``"step"`` (bands), or one a plugin registered."""
+    return REGISTRY.get_decay(name, **params)
+
+
+def list_schemes() -> list[str]:
+    """Names of every registered weight scheme, sorted."""
+    return sorted(REGISTRY.schemes())
+
+
+def list_decays() -> list[str]:
+    """Names of every registered decay, sorted."""
+    return sorted(REGISTRY.decays())
+
+
+def scheme_info() -> list[dict[str, str]]:
+    """Name, version, unit, key system, source and providing plugin of every scheme."""
+    out = []
+    for name, entry in sorted(REGISTRY.schemes().items()):
+        item = entry.provider
+        out.append(
+            {
+                "name": name,
+                "version": item.version,
+                "unit": item.unit,
+                "key_system": item.key_system,
+                "source": item.source,
+                "description": item.description,
+                "plugin": entry.plugin,
+            }
+        )
+    return out
+
+
+def register_plugin(plugin: object, name: str | None = None) -> str:
+    """Register a plugin (module or object with ``@hookimpl`` functions) at run time."""
+    return REGISTRY.register(plugin, name)
+
+
+def unregister_plugin(plugin: object | str) -> None:
+    """Undo :func:`register_plugin` (by object or by the name it returned)."""
+    REGISTRY.unregister(plugin)
+
+
+def source_of_decay(decay: Decay) -> str:
+    """'plugin NAME' for a decay a non-built-in plugin provides, else '' (for messages)."""
+    entry = REGISTRY.decays().get(getattr(decay, "name", ""))
+    if entry is None or entry.plugin == _BUILTIN:
+        return ""
+    return f"plugin {entry.plugin!r}"
