@@ -100,11 +100,7 @@ def _by_code(key: Key) -> dict[str, list[CchiOffence]]:
 
 def cchi_conflicts(key: Key = "ho") -> dict[str, list[CchiOffence]]:
     """Codes that name several CCHI offences with different weights, with those offences."""
-    return {
-        code: rows
-        for code, rows in _by_code(key).items()
-        if len({r.weight for r in rows}) > 1
-    }
+    return {code: rows for code, rows in _by_code(key).items() if len({r.weight for r in rows}) > 1}
 
 
 def _choose(rows: list[CchiOffence], policy: Policy) -> tuple[float, CchiOffence]:

@@ -8,6 +8,7 @@ never once per event, so a decay may be written with plain numpy without care fo
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from itertools import pairwise
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import attrs
@@ -129,15 +130,13 @@ class StepDecay:
             raise DecayError(msg)
         uppers = [u for u, _ in bands]
         factors = [f for _, f in bands]
-        if uppers[0] <= 0 or any(b <= a for a, b in zip(uppers, uppers[1:])):
+        if uppers[0] <= 0 or any(b <= a for a, b in pairwise(uppers)):
             msg = f"step band upper bounds must be positive and strictly increasing (got {uppers})"
             raise DecayError(msg)
         if factors[0] != 1.0:
             msg = f"the first step band must have factor 1.0 (got {factors[0]!r})"
             raise DecayError(msg)
-        if any(not 0.0 <= f <= 1.0 for f in factors) or any(
-            b > a for a, b in zip(factors, factors[1:])
-        ):
+        if any(not 0.0 <= f <= 1.0 for f in factors) or any(b > a for a, b in pairwise(factors)):
             msg = f"step factors must lie in [0, 1] and never increase (got {factors})"
             raise DecayError(msg)
 
@@ -175,6 +174,9 @@ def decay_table(decay: Decay, length: int, *, source: str = "") -> FloatArray:
     rises = np.diff(table) > 0
     if rises.any():
         i = int(np.argmax(rises)) + 1
-        msg = f"{label} must be non-increasing; it rises at age {i} days ({table[i - 1]!r} -> {table[i]!r})"
+        msg = (
+            f"{label} must be non-increasing; it rises at age {i} days "
+            f"({table[i - 1]!r} -> {table[i]!r})"
+        )
         raise DecayError(msg)
     return table[:length]

@@ -33,7 +33,9 @@ def _is_missing(arr: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
     if arr.dtype.kind == "U":
         return np.char.str_len(np.char.strip(arr)) == 0 if arr.size < 1_000_000 else arr == ""
     if arr.dtype.kind == "O":
-        return np.array([v is None or v != v or (isinstance(v, str) and not v.strip()) for v in arr])
+        return np.array(
+            [v is None or v != v or (isinstance(v, str) and not v.strip()) for v in arr]
+        )
     if arr.dtype.kind == "f":
         return np.isnan(arr)
     if arr.dtype.kind == "M":

@@ -19,9 +19,7 @@ def ranking_order(offender_id: npt.NDArray[Any], harm: npt.NDArray[np.float64]) 
     return np.lexsort((offender_id, -harm)).astype(np.intp, copy=False)
 
 
-def top_indices(
-    offender_id: npt.NDArray[Any], harm: npt.NDArray[np.float64], n: int
-) -> IntpArray:
+def top_indices(offender_id: npt.NDArray[Any], harm: npt.NDArray[np.float64], n: int) -> IntpArray:
     """Indices of the first ``n`` offenders in ranking order (all of them if fewer)."""
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
         msg = f"n must be a whole number >= 0 (got {n!r})"

@@ -297,7 +297,7 @@ class WeightScheme:
 
     def to_dict(self) -> dict[str, float]:
         """``{code: weight}``."""
-        return dict(zip(self.codes.tolist(), self.weights.tolist()))
+        return dict(zip(self.codes.tolist(), self.weights.tolist(), strict=True))
 
     def codes_in_groups(self, groups: Iterable[str]) -> npt.NDArray[np.str_]:
         """Codes whose offence group is one of ``groups`` (case-insensitive, exact names)."""
@@ -321,8 +321,8 @@ class WeightScheme:
     def with_weights(self, overrides: Mapping[str, float], **meta: Any) -> WeightScheme:
         """A copy with some weights replaced or codes added (a force's local adjustments)."""
         table = self.to_dict()
-        titles = dict(zip(self.codes.tolist(), self._column("titles")))
-        groups = dict(zip(self.codes.tolist(), self._column("groups")))
+        titles = dict(zip(self.codes.tolist(), self._column("titles"), strict=True))
+        groups = dict(zip(self.codes.tolist(), self._column("groups"), strict=True))
         table.update({str(k): float(v) for k, v in overrides.items()})
         codes = list(table)
         fields: dict[str, Any] = {
@@ -361,6 +361,4 @@ class WeightScheme:
     def __repr__(self) -> str:
         version = f" {self.version}" if self.version else ""
         unit = f", unit={self.unit!r}" if self.unit else ""
-        return (
-            f"<WeightScheme {self.name!r}{version}: {len(self)} codes ({self.key_system}){unit}>"
-        )
+        return f"<WeightScheme {self.name!r}{version}: {len(self)} codes ({self.key_system}){unit}>"
