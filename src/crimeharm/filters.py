@@ -52,5 +52,8 @@ def select_events(
             keep &= np.isin(events.offence_code, sorted(wanted_codes))
     for name, accepted in (where or {}).items():
         column = events[name]
-        keep &= np.isin(column, np.asarray(_values(accepted), dtype=column.dtype))
+        wanted = np.asarray(_values(accepted))
+        if column.dtype.kind not in "US":  # numbers/dates: compare in the column's type
+            wanted = wanted.astype(column.dtype)
+        keep &= np.isin(column, wanted)  # strings are never cut to the column's width
     return events.take(keep, reason=FILTERED_OUT)
