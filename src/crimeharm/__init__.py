@@ -8,7 +8,8 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 from .cchi import cchi_conflicts, cchi_offences
 from .decay import Decay, ExponentialDecay, LinearDecay, NoDecay, StepDecay
@@ -30,10 +31,13 @@ from .hookspecs import hookimpl
 from .plugins import (
     DecayProvider,
     SchemeProvider,
+    ScorerProvider,
     get_decay,
     get_scheme,
+    get_scorer,
     list_decays,
     list_schemes,
+    list_scorers,
     register_plugin,
     scheme_info,
     unregister_plugin,
@@ -42,12 +46,108 @@ from .results import Ranking, Report, ScoreParams, Scores
 from .schemes import OffenceType, WeightScheme
 from .scoring import score, top
 
-try:
-    __version__ = version("crimeharm")
-except PackageNotFoundError:  # running from a source tree without installing
-    __version__ = "0.0.0+unknown"
+if TYPE_CHECKING:
+    __version__: str
+    # the names below load on first use (PEP 562) to keep `import crimeharm` fast
+    from . import plots
+    from .compare import (
+        Comparison,
+        ComparisonTable,
+        churn_over_time,
+        compare_schemes,
+        kendall_tau_b,
+        spearman,
+    )
+    from .concentration import (
+        PUBLISHED_FIGURES,
+        Concentration,
+        concentration_by_group,
+        concentration_by_victim,
+        generalized_gini,
+        gini,
+        lorenz_curve,
+        power_few,
+        top_share,
+    )
+    from .demo import make_demo_events
+    from .explain import Explanation
+    from .io import iter_csv, iter_parquet, read_csv, read_parquet
+    from .manifest import Manifest, fingerprint_events, write_manifest_next_to
+    from .pseudonymise import pseudonymise_ids
+    from .rfg import RFGModel, RFGResult, rfg_score
+    from .sensitivity import BootstrapResult, SweepResult, bootstrap_ranks, sweep
+    from .streaming import Scorer, score_file
+
+_LAZY = {
+    "plots": "",
+    **dict.fromkeys(
+        (
+            "Comparison",
+            "ComparisonTable",
+            "churn_over_time",
+            "compare_schemes",
+            "kendall_tau_b",
+            "spearman",
+        ),
+        "compare",
+    ),
+    **dict.fromkeys(
+        (
+            "PUBLISHED_FIGURES",
+            "Concentration",
+            "concentration_by_group",
+            "concentration_by_victim",
+            "generalized_gini",
+            "gini",
+            "lorenz_curve",
+            "power_few",
+            "top_share",
+        ),
+        "concentration",
+    ),
+    "make_demo_events": "demo",
+    "Explanation": "explain",
+    **dict.fromkeys(("iter_csv", "iter_parquet", "read_csv", "read_parquet"), "io"),
+    **dict.fromkeys(("Manifest", "fingerprint_events", "write_manifest_next_to"), "manifest"),
+    "pseudonymise_ids": "pseudonymise",
+    **dict.fromkeys(("RFGModel", "RFGResult", "rfg_score"), "rfg"),
+    **dict.fromkeys(("BootstrapResult", "SweepResult", "bootstrap_ranks", "sweep"), "sensitivity"),
+    **dict.fromkeys(("Scorer", "score_file"), "streaming"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Load the less central parts of the API on first use."""
+    if name == "__version__":  # importlib.metadata is slow to import: read it on demand
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("crimeharm")
+        except PackageNotFoundError:  # a source tree that was never installed
+            return "0.0.0+unknown"
+    module = _LAZY.get(name)
+    if module is None:
+        msg = f"module 'crimeharm' has no attribute {name!r}"
+        raise AttributeError(msg)
+    if module == "":
+        value: Any = import_module(f".{name}", __name__)
+    else:
+        value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
 
 __all__ = [
+    "PUBLISHED_FIGURES",
+    "BootstrapResult",
+    "Comparison",
+    "ComparisonTable",
+    "Concentration",
     "CrimeHarmError",
     "DataError",
     "Decay",
@@ -55,35 +155,68 @@ __all__ = [
     "DecayProvider",
     "Events",
     "EventsError",
+    "Explanation",
     "ExponentialDecay",
     "LinearDecay",
+    "Manifest",
     "MissingDependencyError",
     "NoDecay",
     "OffenceType",
     "ParameterError",
     "PluginError",
     "PluginWarning",
+    "RFGModel",
+    "RFGResult",
     "Ranking",
     "Report",
     "SchemeError",
     "SchemeProvider",
     "ScoreParams",
+    "Scorer",
+    "ScorerProvider",
     "Scores",
     "StepDecay",
+    "SweepResult",
     "UnknownCodeError",
     "UnknownNameError",
     "WeightScheme",
     "__version__",
+    "bootstrap_ranks",
     "cchi_conflicts",
     "cchi_offences",
+    "churn_over_time",
+    "compare_schemes",
+    "concentration_by_group",
+    "concentration_by_victim",
+    "fingerprint_events",
+    "generalized_gini",
     "get_decay",
     "get_scheme",
+    "get_scorer",
+    "gini",
     "hookimpl",
+    "iter_csv",
+    "iter_parquet",
+    "kendall_tau_b",
     "list_decays",
     "list_schemes",
+    "list_scorers",
+    "lorenz_curve",
+    "make_demo_events",
+    "plots",
+    "power_few",
+    "pseudonymise_ids",
+    "read_csv",
+    "read_parquet",
     "register_plugin",
+    "rfg_score",
     "scheme_info",
     "score",
+    "score_file",
+    "spearman",
+    "sweep",
     "top",
+    "top_share",
     "unregister_plugin",
+    "write_manifest_next_to",
 ]

@@ -1,4 +1,4 @@
-"""Built-in schemes and decays, registered through the same hooks as any plugin."""
+"""Built-in schemes, decays and scorers, registered through the same hooks as any plugin."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from functools import partial
 from .cchi import SOURCE, load_cchi_2020
 from .decay import ExponentialDecay, LinearDecay, NoDecay, StepDecay
 from .hookspecs import hookimpl
-from .plugins import DecayProvider, SchemeProvider
+from .plugins import DecayProvider, SchemeProvider, ScorerProvider
+from .rfg import RFGModel
 
 
 @hookimpl
@@ -45,4 +46,19 @@ def crimeharm_register_decays() -> list[DecayProvider]:
     return [
         DecayProvider(cls.name, cls, (cls.__doc__ or "").splitlines()[0])
         for cls in (NoDecay, ExponentialDecay, LinearDecay, StepDecay)
+    ]
+
+
+@hookimpl
+def crimeharm_register_scorers() -> list[ScorerProvider]:
+    """rfg (recency, frequency, gravity) and rfgv (plus victims, 2+ victims in 3 years)."""
+    return [
+        ScorerProvider(
+            "rfg", RFGModel, "recency, frequency and gravity bands summed (quintiles by default)"
+        ),
+        ScorerProvider(
+            "rfgv",
+            RFGModel.rfgv,
+            "RFG plus distinct victims; eligible with 2+ victims in the window (as MATAC)",
+        ),
     ]

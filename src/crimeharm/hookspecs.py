@@ -1,8 +1,8 @@
-"""Hook specifications: how a plugin adds weight schemes and decays.
+"""Hook specifications: how a plugin adds weight schemes, decays and scorers.
 
 A plugin is any module or object with functions marked ``@crimeharm.hookimpl`` named as below,
 registered through the ``crimeharm`` entry-point group or at run time with
-:func:`crimeharm.register_plugin`. The built-in schemes and decays use these same hooks.
+:func:`crimeharm.register_plugin`. The built-in schemes, decays and scorers use these same hooks.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from .plugins import DecayProvider, SchemeProvider
+    from .plugins import DecayProvider, SchemeProvider, ScorerProvider
 
 __all__ = ["PROJECT", "hookimpl", "hookspec"]
 
@@ -40,6 +40,19 @@ def crimeharm_register_decays() -> list[DecayProvider]:
 
     :return: a list of :class:`crimeharm.DecayProvider` (a name and a ``factory`` taking the
         decay's keyword parameters) or of decay classes with a ``name`` class attribute.
+
+    .. versionadded:: 0.1.0
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def crimeharm_register_scorers() -> list[ScorerProvider]:
+    """Offender scoring models this plugin provides (other than summed harm).
+
+    :return: a list of :class:`crimeharm.ScorerProvider` (a name and a ``factory`` taking the
+        model's keyword parameters and returning an object with a ``name`` and a
+        ``score(events, scheme, *, as_of, **options)`` method, as :class:`crimeharm.RFGModel`).
 
     .. versionadded:: 0.1.0
     """

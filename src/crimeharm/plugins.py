@@ -1,4 +1,4 @@
-"""The plugin registry: a pluggy manager built on first use, and the name -> scheme/decay lookups.
+"""The plugin registry: a pluggy manager built on first use; name -> scheme/decay/scorer lookups.
 
 Built-ins register through the same hooks as third-party plugins (``crimeharm.builtin``).
 Installed plugins are found through the ``crimeharm`` entry-point group; set
@@ -13,8 +13,7 @@ import os
 import threading
 import warnings
 from collections.abc import Callable, Mapping
-from importlib.metadata import entry_points
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import attrs
 import pluggy
@@ -28,10 +27,14 @@ __all__ = [
     "DISABLE_ENV",
     "DecayProvider",
     "SchemeProvider",
+    "ScorerProvider",
+    "ScoringModel",
     "get_decay",
     "get_scheme",
+    "get_scorer",
     "list_decays",
     "list_schemes",
+    "list_scorers",
     "register_plugin",
     "scheme_info",
     "unregister_plugin",
@@ -68,6 +71,33 @@ class DecayProvider:
     description: str = ""
 
 
+@runtime_checkable
+class ScoringModel(Protocol):
+    """What a scorer plugin's factory returns: a name and a ``score`` method."""
+
+    @property
+    def name(self) -> str:
+        """The scorer's registered name."""
+        ...
+
+    def score(self, events: Any, scheme: Any, *, as_of: Any) -> Any:
+        """Score ``events`` with weights from ``scheme`` as of a date; returns a result object.
+
+        Implementations may take further keyword options (with defaults).
+        """
+        ...
+
+
+@attrs.frozen
+class ScorerProvider:
+    """A scoring model offered by a plugin: ``factory(**params)`` returns a :class:`ScoringModel`
+    (an object with ``name`` and ``score(events, scheme, *, as_of, **options)``)."""
+
+    name: str
+    factory: Callable[..., ScoringModel]
+    description: str = ""
+
+
 @attrs.frozen
 class _Entry:
     provider: Any
@@ -75,13 +105,14 @@ class _Entry:
 
 
 class Registry:
-    """Schemes and decays by name, from every registered plugin (thread-safe, lazy)."""
+    """Schemes, decays and scorers by name, from every registered plugin (thread-safe, lazy)."""
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._pm: pluggy.PluginManager | None = None
         self._schemes: dict[str, _Entry] | None = None
         self._decays: dict[str, _Entry] | None = None
+        self._scorers: dict[str, _Entry] | None = None
         self._loaded: dict[tuple[str, tuple[tuple[str, Any], ...]], WeightScheme] = {}
 
     @property
@@ -121,7 +152,7 @@ class Registry:
             self._invalidate()
 
     def _invalidate(self) -> None:
-        self._schemes = self._decays = None
+        self._schemes = self._decays = self._scorers = None
         self._loaded.clear()
 
     def _collect(self, hook_name: str) -> dict[str, _Entry]:
@@ -170,6 +201,13 @@ class Registry:
                 self._decays = self._collect("crimeharm_register_decays")
             return self._decays
 
+    def scorers(self) -> dict[str, _Entry]:
+        """Scoring-model entries by name."""
+        with self._lock:
+            if self._scorers is None:
+                self._scorers = self._collect("crimeharm_register_scorers")
+            return self._scorers
+
     def get_scheme(self, name: str, **options: Any) -> WeightScheme:
         """The scheme registered as ``name``, loaded once per set of options."""
         entry = _lookup(self.schemes(), name, "weight scheme")
@@ -190,6 +228,8 @@ class Registry:
             except TypeError:
                 raise
             except CrimeHarmError as exc:
+                if entry.plugin == _BUILTIN:
+                    raise  # a bad option to a built-in scheme is the caller's error, not a plugin's
                 msg = f"{where} failed to load: {exc}"
                 raise PluginError(msg) from exc
             except Exception as exc:
@@ -224,20 +264,49 @@ class Registry:
             decay_table(decay, 3660, source=f"plugin {entry.plugin!r}")
         return decay
 
+    def get_scorer(self, name: str, **params: Any) -> ScoringModel:
+        """A scorer by name, built by its factory with ``params``."""
+        entry = _lookup(self.scorers(), name, "scorer")
+        try:
+            scorer = entry.provider.factory(**params)
+        except CrimeHarmError:
+            raise
+        except TypeError as exc:
+            msg = f"scorer {name!r}: {exc}"
+            raise TypeError(msg) from exc
+        except Exception as exc:
+            msg = (
+                f"crimeharm plugin {entry.plugin!r}: scorer {name!r} failed to build: "
+                f"{type(exc).__name__}: {exc}"
+            )
+            raise PluginError(msg) from exc
+        if not isinstance(scorer, ScoringModel):
+            msg = (
+                f"crimeharm plugin {entry.plugin!r}: scorer {name!r} must provide name and "
+                f"score() (got {type(scorer).__name__})"
+            )
+            raise PluginError(msg)
+        return scorer
+
 
 def _kind(hook_name: str) -> str:
+    if "scorer" in hook_name:
+        return "scorer"
     return "weight scheme" if "scheme" in hook_name else "decay"
 
 
 def _provider_name(item: Any, plugin: str, hook_name: str) -> str:
-    ok = (
-        isinstance(item, (SchemeProvider, WeightScheme))
-        if "scheme" in hook_name
-        else isinstance(item, DecayProvider) or (isinstance(item, type) and hasattr(item, "name"))
-    )
+    if "scorer" in hook_name:
+        ok = isinstance(item, ScorerProvider)
+        expected = "ScorerProvider"
+    elif "scheme" in hook_name:
+        ok = isinstance(item, (SchemeProvider, WeightScheme))
+        expected = "SchemeProvider or WeightScheme"
+    else:
+        ok = isinstance(item, DecayProvider) or (isinstance(item, type) and hasattr(item, "name"))
+        expected = "DecayProvider"
     name = getattr(item, "name", None)
     if not ok or not isinstance(name, str) or not name:
-        expected = "SchemeProvider or WeightScheme" if "scheme" in hook_name else "DecayProvider"
         msg = (
             f"crimeharm plugin {plugin!r}: hook {hook_name} returned {item!r}; "
             f"expected a {expected} with a non-empty name"
@@ -252,6 +321,13 @@ def _lookup(entries: Mapping[str, _Entry], name: str, kind: str) -> _Entry:
         msg = f"Unknown {kind} {name!r}; available: {available}"
         raise UnknownNameError(msg)
     return entries[name]
+
+
+def entry_points(**params: Any) -> Any:
+    """``importlib.metadata.entry_points``, imported on first use (it is slow to import)."""
+    from importlib.metadata import entry_points as _entry_points
+
+    return _entry_points(**params)
 
 
 def _load_entry_points(pm: pluggy.PluginManager) -> None:
@@ -295,6 +371,18 @@ def list_schemes() -> list[str]:
 def list_decays() -> list[str]:
     """Names of every registered decay, sorted."""
     return sorted(REGISTRY.decays())
+
+
+def get_scorer(name: str, **params: Any) -> ScoringModel:
+    """A scoring model by name: ``"rfg"``, ``"rfgv"`` (see :class:`crimeharm.RFGModel` for the
+    parameters), or one a plugin registered. Use it as ``scorer.score(events, scheme, as_of=...)``.
+    """
+    return REGISTRY.get_scorer(name, **params)
+
+
+def list_scorers() -> list[str]:
+    """Names of every registered scorer, sorted."""
+    return sorted(REGISTRY.scorers())
 
 
 def scheme_info() -> list[dict[str, str]]:

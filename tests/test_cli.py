@@ -1,0 +1,645 @@
+"""The command line: ``crimeharm.cli.main(argv)`` returns the exit status; output via capsys.
+
+Expected harms are worked out by hand from the scheme's weights (looked up, not copied) and the
+decay formula 0.5 ** (age / half-life).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import crimeharm as ch
+from crimeharm import _output, cli
+
+AS_OF = "2023-07-18"
+HEADER = "offender_id,offence_code,date,victim_id,victim_sex\n"
+# offender 777101: shoplifting today + common assault yesterday; 777202: sexual assault (181 days
+# old); 777303: blade in public 365 days old + an event after as_of; 777404: one event 9 years old.
+ROWS = [
+    "777101,046/00,2023-07-18,1,U",
+    "777101,105/01,2023-07-17,2,F",
+    "777202,020/05,2023-01-18,3,F",
+    "777303,008/26,2022-07-18,0,U",
+    "777303,046/00,2024-01-01,1,U",
+    "777404,001/01,2014-07-18,4,M",
+]
+
+
+def w(code: str) -> float:
+    return ch.get_scheme("cchi-2020").weight(code)
+
+
+def expected_harm(half_life: float | None = None) -> dict[int, float]:
+    """Harm per offender under a 1826-day window, by hand."""
+
+    def d(age: int) -> float:
+        return 1.0 if half_life is None else 0.5 ** (age / half_life)
+
+    return {
+        777101: w("046/00") * d(0) + w("105/01") * d(1),
+        777202: w("020/05") * d(181),
+        777303: w("008/26") * d(365),
+    }
+
+
+def ranked(harm: dict[int, float]) -> list[int]:
+    return sorted(harm, key=lambda k: (-harm[k], k))
+
+
+@pytest.fixture
+def events_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "events.csv"
+    path.write_text(HEADER + "\n".join(ROWS) + "\n", encoding="utf-8")
+    return path
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    status = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def rank_args(path: Path, *more: str) -> list[str]:
+    return ["rank", str(path), "--as-of", AS_OF, "--window-days", "1826", *more]
+
+
+# -- rank: formats -------------------------------------------------------------------------------
+
+
+def test_rank_csv_has_hand_computed_harms(
+    capsys: pytest.CaptureFixture[str], events_csv: Path
+) -> None:
+    status, out, err = run(capsys, *rank_args(events_csv, "--half-life", "365", "--format", "csv"))
+    assert status == 0, err
+    rows = list(csv.DictReader(io.StringIO(out)))
+    harm = expected_harm(365.0)
+    assert [int(r["offender_id"]) for r in rows] == ranked(harm)
+    assert [int(r["rank"]) for r in rows] == [1, 2, 3]
+    for r in rows:
+        assert float(r["harm"]) == pytest.approx(harm[int(r["offender_id"])], rel=1e-12)
+    counts = {int(r["offender_id"]): int(r["count"]) for r in rows}
+    assert counts == {777101: 2, 777202: 1, 777303: 1}
+    last = {int(r["offender_id"]): r["last"] for r in rows}
+    assert last[777101] == "2023-07-18"
+    assert err == ""
+
+
+def test_rank_json_parses_with_params_and_report(
+    capsys: pytest.CaptureFixture[str], events_csv: Path
+) -> None:
+    status, out, _ = run(capsys, *rank_args(events_csv, "--format", "json", "--top", "2"))
+    assert status == 0
+    doc = json.loads(out)
+    assert doc["params"]["as_of"] == AS_OF
+    assert doc["params"]["window_days"] == 1826
+    assert doc["params"]["decay"] == "none"
+    assert doc["params"]["scheme"] == "cchi-2020"
+    report = doc["report"]
+    assert report["total"] == len(ROWS)
+    assert report["counted"] == 4
+    assert sum(report["excluded"].values()) == 2
+    harm = expected_harm()
+    assert [r["offender_id"] for r in doc["ranking"]] == ranked(harm)[:2]
+    for r in doc["ranking"]:
+        assert r["harm"] == pytest.approx(harm[r["offender_id"]], rel=1e-12)
+
+
+def test_rank_table_has_header_and_rows(
+    capsys: pytest.CaptureFixture[str], events_csv: Path
+) -> None:
+    status, out, _ = run(capsys, *rank_args(events_csv, "--half-life", "365"))
+    assert status == 0
+    lines = out.splitlines()
+    head = "\n".join(lines[:3])
+    assert "scheme: cchi-2020" in head
+    assert f"as_of: {AS_OF}" in head
+    assert "window: 1826 days" in head
+    assert "decay: exponential (half_life_days=365)" in head
+    assert f"rows: 4 counted of {len(ROWS)}" in head
+    body = [line.split() for line in lines[4:] if line.strip()]
+    assert body[0][:2] == ["rank", "offender_id"]
+    assert [int(r[1]) for r in body[1:]] == ranked(expected_harm(365.0))
+    harm = expected_harm(365.0)
+    assert [float(r[2].replace(",", "")) for r in body[1:]] == [
+        round(harm[k], 2) for k in ranked(harm)
+    ]
+
+
+def test_all_ranks_every_offender_and_top_zero_none(
+    capsys: pytest.CaptureFixture[str], events_csv: Path
+) -> None:
+    status, out, _ = run(
+        capsys, "rank", str(events_csv), "--as-of", AS_OF, "--all", "--format", "csv"
+    )
+    assert status == 0
+    ids = [int(r["offender_id"]) for r in csv.DictReader(io.StringIO(out))]
+    assert sorted(ids) == [
+        777101,
+        777202,
+        777303,
+        777404,
+    ]  # no window: the 9-year-old murder counts
+    assert ids[0] == 777404
+    status, out, _ = run(capsys, *rank_args(events_csv, "--top", "0", "--format", "csv"))
+    assert status == 0
+    assert list(csv.DictReader(io.StringIO(out))) == []
+
+
+def test_parquet_input_ranks_like_csv(
+    capsys: pytest.CaptureFixture[str], events_csv: Path, tmp_path: Path
+) -> None:
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    rows = [r.split(",") for r in ROWS]
+    table = pa.table(
+        {
+            "offender_id": pa.array([int(r[0]) for r in rows], pa.int64()),
+            "offence_code": pa.array([r[1] for r in rows]),
+            "date": pa.array(np.array([r[2] for r in rows], dtype="datetime64[D]")),
+        }
+    )
+    path = tmp_path / "events.parquet"
+    pq.write_table(table, path)
+    status, from_parquet, err = run(capsys, *rank_args(path, "--format", "csv"))
+    assert status == 0, err
+    status, from_csv, _ = run(capsys, *rank_args(events_csv, "--format", "csv"))
+    # the parquet file has no victim_id column, so no victims count
+    without_victims = [r[:6] for r in csv.reader(io.StringIO(from_csv))]
+    assert list(csv.reader(io.StringIO(from_parquet))) == without_victims
+
+
+# -- rank: output files --------------------------------------------------------------------------
+
+
+def test_output_file_is_complete_and_no_temp_file_is_left(
+    capsys: pytest.CaptureFixture[str], events_csv: Path, tmp_path: Path
+) -> None:
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    target = out_dir / "ranking.csv"
+    target.write_text("old content\n")
+    status, out, err = run(capsys, *rank_args(events_csv, "--format", "csv", "-o", str(target)))
+    assert status == 0
+    assert out == ""
+    assert "wrote 3 ranked offenders" in err
+    _, stdout_version, _ = run(capsys, *rank_args(events_csv, "--format", "csv"))
+    assert target.read_text() == stdout_version
+    assert sorted(p.name for p in out_dir.iterdir()) == ["ranking.csv"]
+
+
+def test_atomic_write_keeps_the_old_file_when_interrupted(tmp_path: Path) -> None:
+    target = tmp_path / "ranking.csv"
+    target.write_text("complete old ranking\n")
+
+    def interrupted_write() -> None:
+        with _output.atomic_write(target) as fh:
+            fh.write("half a new rank")
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        interrupted_write()
+    assert target.read_text() == "complete old ranking\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["ranking.csv"]
+
+
+def test_new_output_file_is_private_and_replaced_file_keeps_its_mode(tmp_path: Path) -> None:
+    new = tmp_path / "new.csv"
+    with _output.atomic_write(new) as fh:
+        fh.write("x\n")
+    assert new.stat().st_mode & 0o777 == 0o600
+    old = tmp_path / "old.csv"
+    old.write_text("y\n")
+    old.chmod(0o640)
+    with _output.atomic_write(old) as fh:
+        fh.write("z\n")
+    assert old.stat().st_mode & 0o777 == 0o640
+    assert old.read_text() == "z\n"
+
+
+def test_unwritable_output_exits_2_naming_the_file(
+    capsys: pytest.CaptureFixture[str], events_csv: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "no" / "such" / "dir" / "ranking.csv"
+    status, out, err = run(capsys, *rank_args(events_csv, "--output", str(target)))
+    assert status == 2
+    assert out == ""
+    assert err == f"crimeharm: error: cannot open {str(target)!r}: No such file or directory\n"
+
+
+def test_report_file_has_accounting_and_no_offender_ids(
+    capsys: pytest.CaptureFixture[str], events_csv: Path, tmp_path: Path
+) -> None:
+    report = tmp_path / "report.json"
+    target = tmp_path / "ranking.json"
+    status, out, err = run(
+        capsys,
+        *rank_args(events_csv, "--report", str(report), "--format", "json", "-o", str(target)),
+    )
+    assert status == 0
+    doc = json.loads(report.read_text())
+    assert doc["report"]["total"] == len(ROWS)
+    assert doc["report"]["counted"] == 4
+    assert doc["params"]["window_days"] == 1826
+    assert doc["offenders_ranked"] == 3
+    text = report.read_text() + out + err
+    for offender in ("777101", "777202", "777303", "777404"):
+        assert offender not in text  # ids only in the ranking the user asked for
+    assert {r["offender_id"] for r in json.loads(target.read_text())["ranking"]} == {
+        777101,
+        777202,
+        777303,
+    }
+
+
+# -- rank: options -------------------------------------------------------------------------------
+
+
+def test_group_code_and_where_filters(capsys: pytest.CaptureFixture[str], events_csv: Path) -> None:
+    def ids(*more: str) -> list[int]:
+        status, out, err = run(capsys, *rank_args(events_csv, "--format", "csv", *more))
+        assert status == 0, err
+        return [int(r["offender_id"]) for r in csv.DictReader(io.StringIO(out))]
+
+    assert ids("--group", "SEXUAL OFFENCES") == [777202]
+    assert ids("--code", "046/00", "--code", "008/26") == ranked(
+        {777101: w("046/00"), 777303: w("008/26")}
+    )
+    assert ids("--where", "victim_sex=F") == ranked({777101: w("105/01"), 777202: w("020/05")})
+    assert ids("--where", "victim_sex=F", "--where", "victim_sex=M") == ids(
+        "--where", "victim_sex=F"
+    )
+    assert ids("--where", "victim_sex=Female") == []  # not truncated to the column's width
+    assert ids("--where", "victim_id=2", "--where", "victim_id=3") == ranked(
+        {777101: w("105/01"), 777202: w("020/05")}
+    )
+    assert ids("--group", "THEFT", "--where", "victim_sex=U") == [777101]
+
+
+def test_decay_by_name_with_parameters(
+    capsys: pytest.CaptureFixture[str], events_csv: Path
+) -> None:
+    status, out, _ = run(
+        capsys,
+        *rank_args(
+            events_csv, "--decay", "linear", "--decay-param", "horizon_days=730", "--format", "csv"
+        ),
+    )
+    assert status == 0
+    harm = {int(r["offender_id"]): float(r["harm"]) for r in csv.DictReader(io.StringIO(out))}
+    assert harm[777303] == pytest.approx(w("008/26") * (1 - 365 / 730))
+    assert harm[777202] == pytest.approx(w("020/05") * (1 - 181 / 730))
+
+
+def test_unknown_code_fails_then_skip_and_fallback(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "unknown.csv"
+    path.write_text(HEADER + "\n".join([*ROWS[:3], "777505,999/99,2023-07-01,9,U"]) + "\n")
+    status, out, err = run(capsys, *rank_args(path))
+    assert status == 2
+    assert "999/99" in err
+    assert err.count("\n") == 1
+    assert out == ""
+    status, out, err = run(capsys, *rank_args(path, "--on-unknown", "skip", "--format", "csv"))
+    assert status == 0
+    assert "unknown code: 1" in err  # the report summary on stderr
+    assert "777505" not in [r["offender_id"] for r in csv.DictReader(io.StringIO(out))]
+    status, out, err = run(capsys, *rank_args(path, "--fallback-weight", "7", "--format", "csv"))
+    assert status == 0
+    harm = {int(r["offender_id"]): float(r["harm"]) for r in csv.DictReader(io.StringIO(out))}
+    assert harm[777505] == 7.0
+
+
+def test_on_error_skip_prints_the_report_summary(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(HEADER + "\n".join([*ROWS[:2], "777202,020/05,not-a-date,3,F", ROWS[3]]) + "\n")
+    status, out, err = run(capsys, *rank_args(path, "--on-error", "skip", "--format", "csv"))
+    assert status == 0
+    assert "rows read: 4" in err
+    assert "counted: 3" in err
+    assert [int(r["offender_id"]) for r in csv.DictReader(io.StringIO(out))] == ranked(
+        {777101: w("046/00") + w("105/01"), 777303: w("008/26")}
+    )
+
+
+# -- rank: errors --------------------------------------------------------------------------------
+
+
+def test_bad_date_exits_2_with_one_line_naming_file_line_and_column(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(HEADER + "\n".join([*ROWS[:2], "777202,020/05,18/01/2023x,3,F"]) + "\n")
+    status, out, err = run(capsys, *rank_args(path))
+    assert status == 2
+    assert out == ""
+    assert err.startswith("crimeharm: error: ")
+    assert err.count("\n") == 1
+    assert "bad.csv" in err
+    assert "line 4" in err  # header is line 1, so the third row is line 4
+    assert "date" in err
+    assert "Traceback" not in err
+
+
+def test_debug_shows_the_traceback(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(HEADER + "777101,046/00,never,1,U\n")
+    status, _, err = run(capsys, *rank_args(path, "--debug"))
+    assert status == 2
+    assert "Traceback" in err
+    assert err.rstrip().splitlines()[-1].startswith("crimeharm: error: ")
+
+
+def test_error_hints_name_command_options(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "uk-dates.csv"
+    path.write_text(HEADER + "777101,046/00,18/07/2023,1,U\n")
+    status, _, err = run(capsys, *rank_args(path))
+    assert status == 2
+    assert "--date-format" in err
+    assert "--on-error skip" in err
+    assert "date_format=" not in err
+    status, out, err = run(capsys, *rank_args(path, "--date-format", "%d/%m/%Y", "--format", "csv"))
+    assert status == 0, err
+    assert [r["last"] for r in csv.DictReader(io.StringIO(out))] == ["2023-07-18"]
+    unknown = tmp_path / "unknown.csv"
+    unknown.write_text(HEADER + "777101,999/99,2023-07-01,1,U\n")
+    status, _, err = run(capsys, *rank_args(unknown))
+    assert status == 2
+    assert "--on-unknown skip" in err
+    assert "--fallback-weight" in err
+
+
+def test_delimiter_and_text_ids(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "events.txt"
+    path.write_text("offender_id\toffence_code\tdate\n00042\t046/00\t2023-07-01\n")
+    status, out, err = run(
+        capsys, *rank_args(path, "--delimiter", "tab", "--id-type", "str", "--format", "json")
+    )
+    assert status == 0, err
+    assert [r["offender_id"] for r in json.loads(out)["ranking"]] == ["00042"]
+
+
+def test_broken_pipe_exits_141(
+    capsys: pytest.CaptureFixture[str], events_csv: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def closed(text: str) -> int:
+        raise BrokenPipeError
+
+    monkeypatch.setattr(sys.stdout, "write", closed)
+    assert cli.main(rank_args(events_csv)) == 141
+
+
+@pytest.mark.parametrize(
+    ("more", "words"),
+    [
+        (["--where", "nosuch=1"], "no column 'nosuch'"),
+        (["--where", "victim_id=abc"], "whole number"),
+        (["--where", "novalue"], "COLUMN=VALUE"),
+        (["--half-life", "365", "--decay", "linear"], "--half-life"),
+        (["--decay-param", "horizon_days=3"], "--decay NAME"),
+        (["--decay", "linear", "--decay-param", "nonsense=3"], "linear"),
+        (["--decay", "exponential", "--decay-param", "half_life_days=-1"], "half_life_days"),
+        (["--decay", "nosuch"], "available"),
+        (["--scheme", "nosuch"], "available: cchi-2020"),
+        (["--group", "NO SUCH GROUP"], "NO SUCH GROUP"),
+        (["--on-unknown", "skip", "--fallback-weight", "1"], "--fallback-weight"),
+    ],
+)
+def test_bad_options_exit_2_with_one_line(
+    capsys: pytest.CaptureFixture[str], events_csv: Path, more: list[str], words: str
+) -> None:
+    status, out, err = run(capsys, *rank_args(events_csv, *more))
+    assert status == 2
+    assert out == ""
+    assert err.count("\n") == 1
+    assert err.startswith("crimeharm: error: ")
+    assert words in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["rank", "x.csv"],  # --as-of is required
+        ["rank", "x.csv", "--as-of", "18/07/2023"],
+        ["rank", "x.csv", "--as-of", AS_OF, "--top", "-1"],
+        ["rank", "x.csv", "--as-of", AS_OF, "--window-days", "0"],
+        ["rank", "x.csv", "--as-of", AS_OF, "--format", "xml"],
+        ["nosuchcommand"],
+        [],
+    ],
+)
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    status, out, err = run(capsys, *argv)
+    assert status == 2
+    assert out == ""
+    assert "crimeharm: error:" in err
+
+
+def test_missing_file_and_unknown_format(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    status, _, err = run(capsys, *rank_args(tmp_path / "missing.csv"))
+    assert status == 2
+    assert "cannot open" in err
+    assert "missing.csv" in err
+    odd = tmp_path / "events.xlsx"
+    odd.write_text("x")
+    status, _, err = run(capsys, *rank_args(odd))
+    assert status == 2
+    assert ".csv or .parquet" in err
+    packed = tmp_path / "events.csv.gz"
+    packed.write_bytes(b"\x1f\x8b")
+    status, _, err = run(capsys, *rank_args(packed))
+    assert status == 2
+    assert "compressed" in err
+
+
+def test_internal_error_exits_1_and_interrupt_130(
+    capsys: pytest.CaptureFixture[str], events_csv: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def boom(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("offender 777101 broke it")
+
+    monkeypatch.setattr(ch, "top", boom)
+    status, _, err = run(capsys, *rank_args(events_csv))
+    assert status == 1
+    assert "internal error (RuntimeError in test_cli.py:" in err
+    assert "--debug" in err
+    assert "777101" not in err  # the message could quote data: shown only with --debug
+    assert err.count("\n") == 1
+    status, _, err = run(capsys, *rank_args(events_csv, "--debug"))
+    assert status == 1
+    assert "Traceback" in err
+    assert "777101" in err
+
+    def interrupt(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ch, "top", interrupt)
+    status, _, err = run(capsys, *rank_args(events_csv))
+    assert status == 130
+    assert "interrupted" in err
+
+
+def test_help_and_version_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "rank", "--help")
+    assert status == 0
+    for option in ("--as-of", "--window-days", "--half-life", "--top", "--format", "--output"):
+        assert option in out
+    status, out, _ = run(capsys, "--version")
+    assert status == 0
+    assert ch.__version__ in out
+
+
+# -- progress ------------------------------------------------------------------------------------
+
+
+def test_progress_line_for_big_inputs_on_a_terminal(
+    capsys: pytest.CaptureFixture[str], events_csv: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, plain, _ = run(capsys, *rank_args(events_csv, "--format", "csv"))
+    monkeypatch.setattr(cli, "PROGRESS_ROWS", 0)
+    monkeypatch.setattr(cli, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    status, chunked, err = run(capsys, *rank_args(events_csv, "--format", "csv"))
+    assert status == 0
+    assert chunked == plain  # reading in chunks changes nothing
+    assert "\rreading events.csv: 2 rows" in err
+    assert "\rreading events.csv: 6 rows" in err
+    assert err.endswith("\r")  # the line is cleared at the end
+
+
+def test_chunked_reading_falls_back_to_whole_file_rules(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Integer ids first and a text id later: read_csv decides over the whole file."""
+    path = tmp_path / "mixed.csv"
+    path.write_text(HEADER + "\n".join([*ROWS[:4], "X777,046/00,2023-07-01,5,U"]) + "\n")
+    status, plain, err = run(capsys, *rank_args(path, "--format", "csv"))
+    assert status == 0, err
+    monkeypatch.setattr(cli, "PROGRESS_ROWS", 0)
+    monkeypatch.setattr(cli, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    status, chunked, _ = run(capsys, *rank_args(path, "--format", "csv"))
+    assert status == 0
+    assert chunked == plain
+    assert "X777" in {r["offender_id"] for r in csv.DictReader(io.StringIO(plain))}
+
+
+def test_no_progress_line_when_stderr_is_not_a_terminal(
+    capsys: pytest.CaptureFixture[str], events_csv: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli, "PROGRESS_ROWS", 0)
+    status, _, err = run(capsys, *rank_args(events_csv, "--format", "csv"))
+    assert status == 0
+    assert err == ""
+
+
+def test_estimate_lines_is_close(tmp_path: Path) -> None:
+    path = tmp_path / "big.csv"
+    path.write_text("".join(f"{i:07d},046/00,2023-01-01\n" for i in range(20_000)))
+    assert abs(_output.estimate_lines(path, sample_bytes=4096) - 20_000) < 400
+
+
+# -- schemes -------------------------------------------------------------------------------------
+
+
+def test_schemes_lists_cchi_in_every_format(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "schemes")
+    assert status == 0
+    assert out.splitlines()[0].split()[:4] == ["name", "version", "unit", "key_system"]
+    assert any(line.split()[:3] == ["cchi-2020", "2020", "days"] for line in out.splitlines())
+    status, out, _ = run(capsys, "schemes", "--format", "json")
+    info = {row["name"]: row for row in json.loads(out)}
+    assert info["cchi-2020"]["unit"] == "days"
+    assert info["cchi-2020"]["key_system"] == "ho"
+    assert "Cambridge" in info["cchi-2020"]["source"]
+    assert set(info) == set(ch.list_schemes())
+    status, out, _ = run(capsys, "schemes", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert {r["name"] for r in rows} == set(ch.list_schemes())
+
+
+# -- demo ----------------------------------------------------------------------------------------
+
+
+def test_demo_prints_ranking_and_concentration(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "demo", "--events", "20000", "--top", "5")
+    assert status == 0
+    assert "rows: 20,000 counted of 20,000" in out
+    assert "top   7% of offenders hold" in out
+    assert "Published: 80% of harm held by 7% of offenders" in out
+    assert "doi:10.1007/s41887-019-00039-7" in out
+
+
+def test_demo_json_concentration_is_consistent(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "demo", "--events", "20000", "--format", "json", "--seed", "5")
+    assert status == 0
+    doc = json.loads(out)
+    assert len(doc["ranking"]) == 20
+    harms = [r["harm"] for r in doc["ranking"]]
+    assert harms == sorted(harms, reverse=True)
+    shares = doc["concentration"]["top_shares"]
+    values = [shares[k] for k in ("0.01", "0.05", "0.07", "0.1")]
+    assert values == sorted(values)
+    assert 0 < values[0] <= 1
+    assert doc["report"]["total"] == 20_000
+    assert doc["concentration"]["published"]["top_fraction"] == 0.07
+
+
+def test_demo_saved_events_rank_the_same(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    saved = tmp_path / "demo.csv"
+    status, demo_out, err = run(
+        capsys, "demo", "--events", "3000", "--format", "csv", "--save-events", str(saved)
+    )
+    assert status == 0
+    assert "top   7%" in err  # csv on stdout, the concentration on stderr
+    with saved.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 3000
+    assert list(rows[0]) == [
+        "offender_id",
+        "offence_code",
+        "date",
+        "victim_id",
+        "crime_id",
+        "victim_sex",
+    ]
+    status, rank_out, err = run(
+        capsys, "rank", str(saved), "--as-of", "2023-07-18", "--top", "20", "--format", "csv"
+    )
+    assert status == 0, err
+    demo_rows = list(csv.DictReader(io.StringIO(demo_out)))
+    rank_rows = list(csv.DictReader(io.StringIO(rank_out)))
+    assert [r["offender_id"] for r in rank_rows] == [r["offender_id"] for r in demo_rows]
+    for a, b in zip(rank_rows, demo_rows, strict=True):
+        assert math.isclose(float(a["harm"]), float(b["harm"]), rel_tol=1e-12)
+
+
+def test_python_dash_m_help() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "crimeharm", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0
+    for command in ("rank", "schemes", "demo"):
+        assert command in done.stdout

@@ -1,0 +1,203 @@
+"""Manifests: fingerprints, JSON round trip, verify and reproduce."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import attrs
+import numpy as np
+import pytest
+
+import crimeharm as ch
+from crimeharm.errors import DataError, ParameterError
+from crimeharm.manifest import (
+    MANIFEST_FORMAT,
+    Manifest,
+    fingerprint_events,
+    fingerprint_result,
+    manifest_path_for,
+    write_manifest_next_to,
+)
+
+AS_OF = "2023-07-18"
+SCHEME = ch.WeightScheme.from_mapping({"A": 1.5, "B": 10.0, "C": 365.0}, name="toy", version="1")
+
+
+def _events(seed: int = 0, n: int = 500, *, strings: bool = False) -> ch.Events:
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(0, 80, n)
+    return ch.Events(
+        offender_id=ids.astype(str) if strings else ids,
+        offence_code=rng.choice(["A", "B", "C"], n),
+        date=np.datetime64("2019-01-01") + rng.integers(0, 1700, n),
+        victim_id=rng.integers(0, 300, n),
+    )
+
+
+def _reference_fingerprint(events: ch.Events) -> str:
+    """The documented canonical form, written out value by value."""
+    h = hashlib.sha256(b"crimeharm-events-v1\n")
+
+    def column(name: str, values: np.ndarray) -> None:
+        n = len(values)
+        if values.dtype.kind == "M":
+            h.update(f"{name}:date:{n}\n".encode())
+            for v in values.astype("datetime64[D]").astype(np.int64).tolist():
+                h.update(int(v).to_bytes(8, "little", signed=True))
+        elif values.dtype.kind in "iu":
+            h.update(f"{name}:int64:{n}\n".encode())
+            for v in values.tolist():
+                h.update(int(v).to_bytes(8, "little", signed=True))
+        else:
+            h.update(f"{name}:str:{n}\n".encode())
+            texts = [str(v) for v in values.tolist()]
+            for t in texts:
+                h.update(len(t).to_bytes(8, "little", signed=True))
+            for t in texts:
+                h.update(t.encode("utf-32-le"))
+
+    column("offender_id", events.offender_id)
+    column("offence_code", events.code_strings())
+    column("date", events.date)
+    if events.victim_id is not None:
+        column("victim_id", events.victim_id)
+    return h.hexdigest()
+
+
+@pytest.mark.parametrize("strings", [False, True])
+def test_fingerprint_follows_the_documented_form(strings: bool) -> None:
+    events = _events(1, 200, strings=strings)
+    assert fingerprint_events(events) == _reference_fingerprint(events)
+
+
+def test_fingerprint_ignores_storage_but_not_content() -> None:
+    events = _events(2)
+    cats, idx = np.unique(events.offence_code, return_inverse=True)
+    coded = ch.Events(
+        offender_id=events.offender_id,
+        offence_code=idx,
+        categories=cats,
+        date=events.date,
+        victim_id=events.victim_id,
+    )
+    wide = ch.Events(
+        offender_id=events.offender_id,
+        offence_code=events.offence_code.astype("<U12"),
+        date=events.date,
+        victim_id=events.victim_id,
+        columns={"note": np.zeros(len(events))},  # extra columns do not count
+    )
+    base = fingerprint_events(events)
+    assert fingerprint_events(coded) == base
+    assert fingerprint_events(wide) == base
+    changed_date = ch.Events(
+        offender_id=events.offender_id,
+        offence_code=events.offence_code,
+        date=events.date + np.concatenate([[1], np.zeros(len(events) - 1, dtype=int)]),
+        victim_id=events.victim_id,
+    )
+    assert fingerprint_events(changed_date) != base
+    assert fingerprint_events(events.take(np.arange(len(events))[::-1])) != base  # row order
+    # "ab" + "c" is not "a" + "bc": lengths are part of the form
+    x = ch.Events(offender_id=[1, 2], offence_code=["ab", "c"], date=["2020-01-01"] * 2)
+    y = ch.Events(offender_id=[1, 2], offence_code=["a", "bc"], date=["2020-01-01"] * 2)
+    assert fingerprint_events(x) != fingerprint_events(y)
+
+
+def test_manifest_records_parameters_and_round_trips(tmp_path: Path) -> None:
+    events = _events(3)
+    decay = ch.StepDecay(bands=[(365, 1.0), (730, 0.5)])
+    scores = ch.score(events, SCHEME, as_of=AS_OF, window_days=1000, decay=decay)
+    m = Manifest.from_result(scores, events, created_at="2024-01-01T00:00:00+00:00")
+    assert m.format == MANIFEST_FORMAT
+    assert m.library_version == ch.__version__
+    assert (m.scheme, m.scheme_version, m.scheme_checksum) == ("toy", "1", SCHEME.checksum)
+    assert (m.decay, m.decay_params) == ("step", {"bands": [[365, 1.0], [730, 0.5]]})
+    assert (m.as_of, m.window_days) == (AS_OF, 1000)
+    assert m.input_rows == len(events)
+    assert m.report == scores.report.to_dict()
+    assert (m.result_kind, m.result_rows) == ("scores", len(scores))
+    text = m.to_json()
+    assert json.loads(text)["input_fingerprint"] == fingerprint_events(events)
+    assert Manifest.from_json(text) == m
+    path = m.write(tmp_path / "m.json")
+    assert Manifest.read(path) == m
+    assert m.verify(events)
+    assert not m.verify(events.take(np.arange(len(events) - 1)))
+    assert m.matches(scores)
+    assert not m.matches(ch.score(events, SCHEME, as_of=AS_OF))
+
+
+def test_reproduce_scores_and_rankings() -> None:
+    events = _events(4)
+    top = ch.score(
+        events, SCHEME, as_of=AS_OF, window_days=1826, decay=ch.ExponentialDecay(90)
+    ).top(7)
+    m = Manifest.from_result(top, events)
+    again = m.reproduce(events, scheme=SCHEME)
+    assert isinstance(again, ch.Ranking)
+    assert np.array_equal(again.offender_id, top.offender_id)
+    assert np.array_equal(again.harm, top.harm)
+    assert fingerprint_result(again) == m.result_fingerprint
+    other = ch.Events(
+        offender_id=events.offender_id,
+        offence_code=np.where(np.arange(len(events)) == 0, "C", events.offence_code),
+        date=events.date,
+        victim_id=events.victim_id,
+    )
+    with pytest.raises(DataError, match="do not match"):
+        m.reproduce(other, scheme=SCHEME)
+    with pytest.raises(ParameterError, match="checksum"):
+        m.reproduce(events, scheme=SCHEME.scaled(2.0))
+
+
+def test_reproduce_with_a_registered_scheme() -> None:
+    events = ch.Events(
+        offender_id=[1, 1, 2], offence_code=["105/01", "001/01", "105/01"], date=["2022-01-01"] * 3
+    )
+    scores = ch.score(events, "cchi-2020", as_of=AS_OF)
+    m = Manifest.from_result(scores, events)
+    assert m.reproduce(events) == scores
+
+
+def test_result_fingerprint_sees_the_last_bit() -> None:
+    events = _events(5)
+    scores = ch.score(events, SCHEME, as_of=AS_OF)
+    nudged = attrs.evolve(scores, harm=np.nextafter(scores.harm, np.inf))
+    assert fingerprint_result(nudged) != fingerprint_result(scores)
+    assert fingerprint_result(scores) == fingerprint_result(scores.ranking())
+
+
+def test_from_result_checks_the_events() -> None:
+    events = _events(6)
+    scores = ch.score(events, SCHEME, as_of=AS_OF)
+    with pytest.raises(ParameterError, match="rows"):
+        Manifest.from_result(scores, events.take(np.arange(10)))
+
+
+def test_from_json_errors() -> None:
+    good = json.loads(
+        Manifest.from_result(ch.score(_events(), SCHEME, as_of=AS_OF), _events()).to_json()
+    )
+    with pytest.raises(DataError, match="not JSON"):
+        Manifest.from_json("{", source="x.json")
+    with pytest.raises(DataError, match="format"):
+        Manifest.from_json(json.dumps({**good, "format": "other"}))
+    with pytest.raises(DataError, match="unknown field 'extra'"):
+        Manifest.from_json(json.dumps({**good, "extra": 1}))
+    missing = dict(good)
+    del missing["scheme_checksum"]
+    with pytest.raises(DataError, match="missing field 'scheme_checksum'"):
+        Manifest.from_json(json.dumps(missing))
+
+
+def test_manifest_next_to_output(tmp_path: Path) -> None:
+    events = _events(7)
+    m = Manifest.from_result(ch.score(events, SCHEME, as_of=AS_OF).top(5), events)
+    out = tmp_path / "ranking.csv"
+    assert manifest_path_for(out) == tmp_path / "ranking.csv.manifest.json"
+    written = write_manifest_next_to(out, m)
+    assert written == tmp_path / "ranking.csv.manifest.json"
+    assert Manifest.read(written) == m
