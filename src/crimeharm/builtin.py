@@ -20,7 +20,7 @@ def crimeharm_register_schemes() -> list[SchemeProvider]:
             name="cchi-2020",
             load=partial(load_cchi_2020, "ho"),
             key_system="ho",
-            description="CCHI 2020 by Home Office classification (conflicts='max' by default)",
+            description="CCHI 2020 by Home Office classification (conflicts='min' by default)",
             **common,
         ),
         SchemeProvider(
@@ -34,7 +34,7 @@ def crimeharm_register_schemes() -> list[SchemeProvider]:
             name="cchi-2020-cjs",
             load=partial(load_cchi_2020, "cjs"),
             key_system="cjs",
-            description="CCHI 2020 by CJS offence code (conflicts='max' by default)",
+            description="CCHI 2020 by CJS offence code (conflicts='min' by default)",
             **common,
         ),
     ]

@@ -8,7 +8,11 @@ for a first offender (murder: 15 years = 5,475 days).
 An Athena URN identifies one CCHI offence. A Home Office classification or a CJS code can name
 several CCHI offences, and for 11 HO codes (31 CJS codes) those offences carry different
 weights. The ``conflicts`` policy says which weight such a code gets; :func:`cchi_conflicts`
-lists them. The default, ``"max"``, gives the most serious offence that shares the code.
+lists them. The default, ``"min"``, gives the least serious offence that shares the code: the
+codes' other offences are aggravated variants (assault on a police officer, distraction burglary,
+several offenders), so the common offence recorded under the code is nearly always the least
+serious one, and when a record cannot tell them apart the person ranked gets the benefit of the
+doubt. ``"max"`` would score every ordinary ABH (008/06) at 182.5 days instead of 10.
 """
 
 from __future__ import annotations
@@ -119,7 +123,7 @@ def _choose(rows: list[CchiOffence], policy: Policy) -> tuple[float, CchiOffence
     return weight, described
 
 
-def load_cchi_2020(key: Key = "ho", conflicts: Policy = "max") -> WeightScheme:
+def load_cchi_2020(key: Key = "ho", conflicts: Policy = "min") -> WeightScheme:
     """The CCHI 2020 as a scheme keyed by HO classification (default), Athena URN or CJS code.
 
     ``conflicts`` decides the weight of a code shared by offences with different weights:

@@ -352,7 +352,7 @@ REGISTRY = Registry()
 def get_scheme(name: str, **options: Any) -> WeightScheme:
     """The weight scheme registered as ``name`` (``"cchi-2020"`` is built in).
 
-    Options go to the scheme's loader, e.g. ``get_scheme("cchi-2020", conflicts="min")``.
+    Options go to the scheme's loader, e.g. ``get_scheme("cchi-2020", conflicts="max")``.
     """
     return REGISTRY.get_scheme(name, **options)
 

@@ -38,7 +38,7 @@ def local_adjustments() -> dict[str, tuple[float, float]]:
     }
 
 
-def load_scheme(conflicts: str = "max") -> ch.WeightScheme:
+def load_scheme(conflicts: str = "min") -> ch.WeightScheme:
     """CCHI 2020 (HO codes, ``conflicts`` policy as ``ch.get_scheme``) with the local weights.
 
     The local table is read with ``WeightScheme.from_csv`` (errors name the file and line).
