@@ -210,15 +210,16 @@ def test_concat_keeps_rows_and_dropped_counts() -> None:
         ch.Events.concat([])
 
 
-def test_concat_mixed_categories_falls_back_to_strings() -> None:
-    a = ev(offence_code=[0, 1, 0], categories=["a", "b"])
+def test_concat_merges_different_code_tables() -> None:
+    a = ev(offence_code=[0, 1, 0], categories=["b", "a"])
     b = ev(offence_code=[0, 0, 0], categories=["z"])
     c = ch.Events.concat([a, b])
-    assert c.categories is None
-    assert c.offence_code.tolist() == ["a", "b", "a", "z", "z", "z"]
-    same = ch.Events.concat([a, a])
-    assert same.categories is not None
-    assert same.code_strings().tolist() == ["a", "b", "a"] * 2
+    assert c.categories is not None
+    assert c.categories.tolist() == ["a", "b", "z"]
+    assert c.code_strings().tolist() == ["b", "a", "b", "z", "z", "z"]
+    mixed = ch.Events.concat([a, ev(offence_code=["q", "b", "q"])])
+    assert mixed.categories is None
+    assert mixed.offence_code.tolist() == ["b", "a", "b", "q", "b", "q"]
 
 
 def test_concat_refuses_different_columns() -> None:

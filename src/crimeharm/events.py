@@ -84,6 +84,8 @@ def _as_strings(arr: npt.NDArray[Any], column: str) -> npt.NDArray[np.str_]:
 
 def _as_codes(values: Any) -> npt.NDArray[Any]:
     arr = np.asarray(values)
+    if arr.size == 0 and arr.dtype.kind not in "iuU":
+        return np.empty(0, dtype="<U1")  # an empty list arrives as float64
     if arr.dtype.kind in "iu":
         return arr
     if arr.dtype.kind in "OS":
@@ -252,17 +254,19 @@ class Events:
         if any(n != names[0] for n in names):
             msg = "cannot concat Events with different extra columns"
             raise ParameterError(msg)
-        same_categories = all(
-            p.categories is not None
-            and parts[0].categories is not None
-            and np.array_equal(p.categories, parts[0].categories)
-            for p in parts
-        )
-        codes = (
-            np.concatenate([p.offence_code for p in parts])
-            if same_categories
-            else np.concatenate([p.code_strings() for p in parts])
-        )
+        categories: npt.NDArray[np.str_] | None = None
+        if all(p.categories is not None for p in parts):
+            # merge the code tables (small) rather than decode millions of codes to strings
+            tables = [p.categories for p in parts if p.categories is not None]
+            categories = np.unique(np.concatenate(tables))
+            codes = np.concatenate(
+                [
+                    np.searchsorted(categories, table).astype(np.int32)[p.offence_code]
+                    for p, table in zip(parts, tables, strict=True)
+                ]
+            )
+        else:
+            codes = np.concatenate([p.code_strings() for p in parts])
         dropped: dict[str, int] = {}
         for p in parts:
             for reason, count in p.dropped.items():
@@ -281,7 +285,7 @@ class Events:
             offender_id=np.concatenate([p.offender_id for p in parts]),
             offence_code=codes,
             date=np.concatenate([p.date for p in parts]),
-            categories=parts[0].categories if same_categories else None,
+            categories=categories,
             victim_id=optional("victim_id"),
             crime_id=optional("crime_id"),
             columns={k: np.concatenate([p.columns[k] for p in parts]) for k in parts[0].columns},
