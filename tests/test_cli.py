@@ -194,7 +194,27 @@ def test_output_file_is_complete_and_no_temp_file_is_left(
     assert "wrote 3 ranked offenders" in err
     _, stdout_version, _ = run(capsys, *rank_args(events_csv, "--format", "csv"))
     assert target.read_text() == stdout_version
-    assert sorted(p.name for p in out_dir.iterdir()) == ["ranking.csv"]
+    assert sorted(p.name for p in out_dir.iterdir()) == [
+        "ranking.csv",
+        "ranking.csv.manifest.json",
+    ]
+
+
+def test_output_gets_a_manifest_that_verifies_against_the_input(
+    capsys: pytest.CaptureFixture[str], events_csv: Path, tmp_path: Path
+) -> None:
+    from crimeharm.manifest import Manifest
+
+    target = tmp_path / "ranking.json"
+    status, _, err = run(capsys, *rank_args(events_csv, "--format", "json", "-o", str(target)))
+    assert status == 0, err
+    manifest = Manifest.read(tmp_path / "ranking.json.manifest.json")
+    assert "manifest" in err
+    assert manifest.scheme == "cchi-2020"
+    assert manifest.as_of == "2023-07-18"
+    events = ch.read_csv(events_csv)
+    assert manifest.input_rows == len(events)
+    assert manifest.verify(events)  # the input is the one ranked
 
 
 def test_atomic_write_keeps_the_old_file_when_interrupted(tmp_path: Path) -> None:

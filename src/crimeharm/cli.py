@@ -429,8 +429,8 @@ def _cmd_rank(args: argparse.Namespace) -> int:
     scheme = ch.get_scheme(args.scheme)
     decay = _decay_from_args(args)
     on_unknown, fallback = _unknown_policy(args)
-    events = _read_events(args)
-    events = _select(events, args, scheme)
+    read = _read_events(args)
+    events = _select(read, args, scheme)
     options: dict[str, Any] = {
         "as_of": args.as_of,
         "window_days": args.window_days,
@@ -453,6 +453,11 @@ def _cmd_rank(args: argparse.Namespace) -> int:
         _output.describe_report(report),
     ]
     _emit(_render(ranking, args.format, header), args.output, rows=len(ranking))
+    if args.output is not None:  # so the ranking can be reproduced and audited later
+        from .manifest import Manifest, write_manifest_next_to
+
+        written = write_manifest_next_to(args.output, Manifest.from_result(ranking, read))
+        sys.stderr.write(f"{PROG}: wrote the manifest to {written}\n")
     if args.report:
         document = {
             "crimeharm_version": ch.__version__,

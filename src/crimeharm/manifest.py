@@ -293,9 +293,12 @@ class Manifest:
         return cls(**data)
 
     def write(self, path: str | Path) -> Path:
-        """Write the JSON to ``path`` (UTF-8); returns the path."""
+        """Write the JSON to ``path`` (UTF-8, atomically: temporary file + rename); the path."""
+        from ._output import atomic_write
+
         target = Path(path)
-        target.write_text(self.to_json() + "\n", encoding="utf-8")
+        with atomic_write(target) as fh:
+            fh.write(self.to_json() + "\n")
         return target
 
     @classmethod
