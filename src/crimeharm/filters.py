@@ -53,6 +53,8 @@ def select_events(
     for name, accepted in (where or {}).items():
         column = events[name]
         wanted = np.asarray(_values(accepted))
+        if column.dtype.kind in "iu" and wanted.dtype.kind == "f":
+            wanted = wanted[wanted == np.round(wanted)]  # 1.7 matches no integer id
         if column.dtype.kind not in "US":  # numbers/dates: compare in the column's type
             wanted = wanted.astype(column.dtype)
         keep &= np.isin(column, wanted)  # strings are never cut to the column's width
