@@ -124,12 +124,6 @@ def test_repr_mentions_size_and_parameters() -> None:
 TIE = ch.WeightScheme.from_mapping({"x": 0.1, "y": 0.2, "w": 0.3})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: offenders with the same multiset of contributions tie mathematically, but "
-    "harm is summed in row order, so rounding (0.1+0.2)+0.3 != (0.3+0.2)+0.1 breaks the tie "
-    "and the ranking depends on row order instead of offender id",
-)
 def test_mathematical_ties_rank_by_id_whatever_the_row_order() -> None:
     rows = [(1, "w"), (1, "y"), (1, "x"), (2, "x"), (2, "y"), (2, "w")]
     ev = ch.Events(

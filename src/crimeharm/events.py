@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 import numpy as np
@@ -31,15 +31,18 @@ def _where(source: str | None, first_line: int | None, row: int) -> str:
 
 def _is_missing(arr: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
     if arr.dtype.kind == "U":
-        return np.char.str_len(np.char.strip(arr)) == 0 if arr.size < 1_000_000 else arr == ""
+        if arr.size < 1_000_000:
+            return np.asarray(np.char.str_len(np.char.strip(arr)) == 0)
+        return np.asarray(arr == "")
     if arr.dtype.kind == "O":
         return np.array(
-            [v is None or v != v or (isinstance(v, str) and not v.strip()) for v in arr]
+            [v is None or v != v or (isinstance(v, str) and not v.strip()) for v in arr],
+            dtype=bool,
         )
     if arr.dtype.kind == "f":
-        return np.isnan(arr)
+        return np.asarray(np.isnan(arr))
     if arr.dtype.kind == "M":
-        return np.isnat(arr)
+        return np.asarray(np.isnat(arr))
     return np.zeros(arr.shape, dtype=bool)
 
 
@@ -115,6 +118,14 @@ def _as_dates(values: Any) -> npt.NDArray[np.datetime64]:
     raise EventsError(msg, column="date")
 
 
+def _as_categories(values: Any) -> npt.NDArray[np.str_]:
+    return _as_strings(np.asarray(values), "categories")
+
+
+def _as_counts(values: Mapping[str, int]) -> dict[str, int]:
+    return {str(k): int(v) for k, v in values.items()}
+
+
 def _optional_column(values: Any) -> npt.NDArray[Any] | None:
     return None if values is None else _as_ids(values)
 
@@ -152,7 +163,7 @@ class Events:
     date: npt.NDArray[np.datetime64] = attrs.field(converter=_as_dates, eq=_ARRAY_EQ)
     categories: npt.NDArray[np.str_] | None = attrs.field(
         default=None,
-        converter=attrs.converters.optional(lambda v: _as_strings(np.asarray(v), "categories")),
+        converter=attrs.converters.optional(_as_categories),
         eq=_ARRAY_EQ,
     )
     victim_id: npt.NDArray[Any] | None = attrs.field(
@@ -164,7 +175,7 @@ class Events:
     columns: Mapping[str, npt.NDArray[Any]] = attrs.field(
         factory=dict, converter=_as_columns, eq=attrs.cmp_using(eq=_columns_equal)
     )
-    dropped: Mapping[str, int] = attrs.field(factory=dict, converter=dict)
+    dropped: Mapping[str, int] = attrs.field(factory=dict, converter=_as_counts)
     source: str | None = attrs.field(default=None, eq=False)
     first_line: int | None = attrs.field(default=None, eq=False)
 
@@ -258,7 +269,7 @@ class Events:
         if all(p.categories is not None for p in parts):
             # merge the code tables (small) rather than decode millions of codes to strings
             tables = [p.categories for p in parts if p.categories is not None]
-            categories = np.unique(np.concatenate(tables))
+            categories = np.unique(np.concatenate(tables)).astype(np.str_)
             codes = np.concatenate(
                 [
                     np.searchsorted(categories, table).astype(np.int32)[p.offence_code]
@@ -324,8 +335,8 @@ class Events:
     def code_strings(self) -> npt.NDArray[np.str_]:
         """Offence codes as strings (decoded through ``categories`` if integer)."""
         if self.categories is not None:
-            return self.categories[self.offence_code]
-        return self.offence_code
+            return np.asarray(self.categories[self.offence_code])
+        return np.asarray(self.offence_code)
 
     def where_row(self, row: int) -> str:
         """'file, line N' (or 'row N') for the event at position ``row``, for messages."""
@@ -379,16 +390,16 @@ class Events:
         """A pandas DataFrame with one column per carried column (needs pandas)."""
         from ._optional import require
 
-        pd = require("pandas", "pandas")
+        pandas = require("pandas", "pandas")
         data: dict[str, Any] = {"offender_id": self.offender_id}
         if self.categories is not None:
-            data["offence_code"] = pd.Categorical.from_codes(self.offence_code, self.categories)
+            data["offence_code"] = pandas.Categorical.from_codes(self.offence_code, self.categories)
         else:
             data["offence_code"] = self.offence_code
         data["date"] = self.date
         for name in self.column_names[3:]:
             data[name] = self[name]
-        return pd.DataFrame(data)
+        return cast("pd.DataFrame", pandas.DataFrame(data))
 
     def __repr__(self) -> str:
         kind = "int" if self.offender_id.dtype.kind == "i" else "str"

@@ -1,7 +1,7 @@
 """Explain one offender's harm: every counted event with its weight, decay and contribution.
 
 The contributions are the scorer's own (:func:`crimeharm.scoring.contributions`) and are added
-in row order with sequential float64 addition, as ``np.bincount`` does in :func:`crimeharm.score`,
+in the order-independent way :func:`crimeharm.score` adds them (:mod:`crimeharm._summation`),
 so :attr:`Explanation.harm` is the very float that ``score(...)`` reports for the offender.
 Events that do not count are listed with their reason (dated after as_of, outside the window,
 unknown code).
@@ -16,6 +16,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from ._summation import total
 from .decay import Decay, decay_table
 from .errors import DataError, ParameterError
 from .events import Events
@@ -32,15 +33,12 @@ _ARRAY_EQ = attrs.cmp_using(eq=np.array_equal)
 
 
 def sequential_sum(values: npt.NDArray[np.float64]) -> float:
-    """Sum in array order with plain float64 addition, as ``np.bincount(weights=...)`` adds.
+    """The offender's harm from their contributions, added exactly as the scorer adds them.
 
     ``np.sum`` adds pairwise and Python's ``sum`` (3.12+) compensates; neither reproduces the
-    scorer's float exactly, this does.
+    scorer's float exactly, this does (:func:`crimeharm._summation.total`).
     """
-    if values.size == 0:
-        return 0.0
-    labels = np.zeros(values.size, dtype=np.intp)
-    return float(np.bincount(labels, weights=values, minlength=1)[0])
+    return total(values)
 
 
 @attrs.frozen(repr=False)

@@ -111,7 +111,10 @@ def pseudonymise_ids(values: npt.ArrayLike, key: bytes, *, length: int = 16) -> 
     distinct, inverse = _factorise(arr)
     keyed = _Hmac(raw)
     digests = np.array(
-        [keyed.hexdigest(str(v).encode("utf-8"))[:width] for v in distinct.tolist()],
+        [
+            keyed.hexdigest(str(v).encode("utf-8", "surrogatepass"))[:width]
+            for v in distinct.tolist()
+        ],
         dtype=f"<U{width}",
     )
     if np.unique(digests).size != digests.size:

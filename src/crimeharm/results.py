@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 import numpy as np
@@ -33,6 +33,10 @@ UNKNOWN_CODE = "unknown code"
 _ARRAY_EQ = attrs.cmp_using(eq=np.array_equal)
 
 
+def _as_counts(values: Mapping[str, int]) -> dict[str, int]:
+    return {str(k): int(v) for k, v in values.items()}
+
+
 @attrs.frozen
 class Report:
     """Where every input row went: ``total == counted + sum(excluded.values())``.
@@ -45,14 +49,16 @@ class Report:
 
     total: int
     counted: int
-    excluded: Mapping[str, int] = attrs.field(factory=dict, converter=dict)
+    excluded: Mapping[str, int] = attrs.field(factory=dict, converter=_as_counts)
     fallback_rows: int = 0
-    unknown_codes: Mapping[str, int] = attrs.field(factory=dict, converter=dict)
+    unknown_codes: Mapping[str, int] = attrs.field(factory=dict, converter=_as_counts)
 
     def __attrs_post_init__(self) -> None:
         parts = self.counted + sum(self.excluded.values())
         if parts != self.total:  # a bug, never a user error: fail loudly
-            msg = f"report does not add up: {self.counted} counted + {self.excluded} != {self.total}"
+            msg = (
+                f"report does not add up: {self.counted} counted + {self.excluded} != {self.total}"
+            )
             raise AssertionError(msg)
 
     @property
@@ -170,14 +176,14 @@ class _Table:
         """One row per offender as a pandas DataFrame (needs pandas)."""
         from ._optional import require
 
-        pd = require("pandas", "pandas")
-        return pd.DataFrame(self._columns())
+        pandas = require("pandas", "pandas")
+        return cast("pd.DataFrame", pandas.DataFrame(self._columns()))
 
     def to_records(self) -> list[dict[str, Any]]:
         """One plain dict per offender (dates as ISO strings), e.g. for JSON."""
         cols = self._columns()
         lists = {k: (v.astype(str) if v.dtype.kind == "M" else v).tolist() for k, v in cols.items()}
-        return [dict(zip(lists, row)) for row in zip(*lists.values())]
+        return [dict(zip(lists, row, strict=True)) for row in zip(*lists.values(), strict=True)]
 
 
 @attrs.frozen(repr=False)
@@ -220,6 +226,21 @@ class Scores(_Table):
             params=self.params,
         )
 
+    # -- merge: added for streaming (owner: crimeharm.streaming) ------------------------------
+    def merge(self, other: Scores) -> Scores:
+        """Scores of two disjoint sets of events, as if scored together.
+
+        Counts, dates and the report add up exactly; harm within a relative 1e-9 (the additions
+        happen in another order). Scores with victim counts cannot merge: use
+        :class:`crimeharm.Scorer`, which keeps the distinct offender-victim pairs.
+        """
+        from .streaming import merge_partials, partial_from_scores
+
+        parts = [partial_from_scores(self), partial_from_scores(other)]
+        return merge_partials(parts).to_scores()
+
+    # -- end of merge ------------------------------------------------------------------------
+
     def ranks(self) -> npt.NDArray[np.intp]:
         """1-based rank of every offender, aligned with ``offender_id``."""
         return ranking.ranks(self.offender_id, self.harm)
@@ -233,7 +254,9 @@ class Scores(_Table):
         wanted = np.asarray(offender_ids, dtype=self.offender_id.dtype)
         rows = np.searchsorted(self.offender_id, wanted)
         rows = np.minimum(rows, max(len(self) - 1, 0))
-        found = (len(self) > 0) & (self.offender_id[rows] == wanted) if len(self) else wanted != wanted
+        found = (
+            (len(self) > 0) & (self.offender_id[rows] == wanted) if len(self) else wanted != wanted
+        )
         if not np.all(found):
             missing = int(np.count_nonzero(~found))
             msg = f"{missing} of the given offender ids have no counted event in these scores"
@@ -287,7 +310,9 @@ class Ranking(_Table):
         )
 
     def __repr__(self) -> str:
-        head = f"<Ranking: top {len(self)} by harm ({self.params.scheme}, as_of {self.params.as_of})>"
+        head = (
+            f"<Ranking: top {len(self)} by harm ({self.params.scheme}, as_of {self.params.as_of})>"
+        )
         if not len(self):
             return head
         limit = 20

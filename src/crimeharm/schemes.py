@@ -134,11 +134,11 @@ class WeightScheme:
     @classmethod
     def from_mapping(cls, mapping: Mapping[str, float], **meta: Any) -> WeightScheme:
         """Scheme from ``{code: weight}``; metadata (name, version, unit, ...) as keywords."""
+        for key in mapping:
+            if not isinstance(key, str):
+                msg = f"offence codes must be strings (got {key!r})"  # type: ignore[unreachable]
+                raise SchemeError(msg, column="code", value=key)
         codes = list(mapping)
-        for code in codes:
-            if not isinstance(code, str):
-                msg = f"offence codes must be strings (got {code!r})"
-                raise SchemeError(msg, column="code", value=code)
         weights: list[float] = []
         for code in codes:
             try:

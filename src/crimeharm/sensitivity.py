@@ -22,6 +22,7 @@ import numpy.typing as npt
 
 from . import ranking
 from ._hashing import group_rows
+from ._summation import group_sums
 from .decay import Decay, ExponentialDecay, decay_table
 from .errors import ParameterError
 from .events import Events
@@ -69,7 +70,7 @@ def _sums(
     label: npt.NDArray[np.intp], weights: npt.NDArray[Any], size: int
 ) -> npt.NDArray[np.float64]:
     """Sum of ``weights`` per group label (float64, one entry per label in ``range(size)``)."""
-    return np.asarray(np.bincount(label, weights=weights, minlength=size), dtype=np.float64)
+    return group_sums(label, np.asarray(weights, dtype=np.float64), size)
 
 
 def _check_window(value: Any, where: str) -> int | None:
