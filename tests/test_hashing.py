@@ -222,11 +222,6 @@ assert idx.lookup(np.array(["éa", "aé", "éé"])).tolist() == [1, 0, -1]
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug (low severity): when two table codes share a 64-bit string_hash, "
-    "StringIndex._build finds no collision-free layout and adds bits until OverflowError",
-)
 def test_string_index_table_with_colliding_hashes_works() -> None:
     import subprocess
     import sys

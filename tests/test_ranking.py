@@ -144,21 +144,12 @@ def test_row_order_reversal_keeps_ranking_on_exact_sums() -> None:
     assert forward.ranking().offender_id.tolist() == [1, 2, 3]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: Scores.rows_of casts the query to the scores' id dtype, so a longer string id "
-    "is cut to the stored width ('abc' -> 'ab') and matches another offender",
-)
 def test_rank_of_a_longer_string_id_is_not_found() -> None:
     s = scores([("ab", "a"), ("cd", "b")])
     with pytest.raises(KeyError):
         s.rank_of(["abc"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: Scores.rows_of casts a fractional id to int64 (1.5 -> 1) and matches offender 1",
-)
 def test_rank_of_a_fractional_id_is_not_found() -> None:
     s = scores([(1, "a"), (2, "b")])
     with pytest.raises((KeyError, ch.ParameterError)):

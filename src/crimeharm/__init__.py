@@ -71,7 +71,7 @@ if TYPE_CHECKING:
     )
     from .demo import make_demo_events
     from .explain import Explanation
-    from .io import iter_csv, iter_parquet, read_csv, read_parquet
+    from .io import ReadOptions, iter_csv, iter_parquet, read_csv, read_parquet
     from .manifest import Manifest, fingerprint_events, write_manifest_next_to
     from .pseudonymise import pseudonymise_ids
     from .rfg import RFGModel, RFGResult, rfg_score
@@ -107,7 +107,7 @@ _LAZY = {
     ),
     "make_demo_events": "demo",
     "Explanation": "explain",
-    **dict.fromkeys(("iter_csv", "iter_parquet", "read_csv", "read_parquet"), "io"),
+    **dict.fromkeys(("ReadOptions", "iter_csv", "iter_parquet", "read_csv", "read_parquet"), "io"),
     **dict.fromkeys(("Manifest", "fingerprint_events", "write_manifest_next_to"), "manifest"),
     "pseudonymise_ids": "pseudonymise",
     **dict.fromkeys(("RFGModel", "RFGResult", "rfg_score"), "rfg"),
@@ -141,7 +141,6 @@ def __dir__() -> list[str]:
     return sorted(__all__)
 
 
-
 __all__ = [
     "PUBLISHED_FIGURES",
     "BootstrapResult",
@@ -168,6 +167,7 @@ __all__ = [
     "RFGModel",
     "RFGResult",
     "Ranking",
+    "ReadOptions",
     "Report",
     "SchemeError",
     "SchemeProvider",

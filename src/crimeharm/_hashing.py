@@ -210,6 +210,9 @@ def _slots(h: U64Array, mixer: np.uint64, bits: int, out: U64Array | None = None
     return out.view(np.intp)
 
 
+_Perfect = tuple[list[npt.NDArray[np.unsignedinteger]], IntpArray, int]
+
+
 class StringIndex:
     """Exact, vectorised lookup of strings in a small fixed table (a perfect hash).
 
@@ -220,15 +223,19 @@ class StringIndex:
 
     def __init__(self, table: npt.NDArray[np.str_]) -> None:
         self.table = np.asarray(table, dtype=np.str_)
-        self._by_width: dict[int, tuple[list[npt.NDArray[np.unsignedinteger]], IntpArray, int]]
+        self._by_width: dict[
+            int, tuple[list[npt.NDArray[np.unsignedinteger]], IntpArray, int] | None
+        ]
         self._by_width = {}
         self._mixer = 0
         self._packed_by_width: dict[int, tuple[U64Array, IntpArray, np.uint64, int] | None] = {}
 
-    def _build(self, width: int) -> tuple[list[npt.NDArray[np.unsignedinteger]], IntpArray, int]:
+    def _build(self, width: int) -> _Perfect | None:
         fits = np.flatnonzero(np.char.str_len(self.table) <= width)
         padded = self.table.astype(f"<U{width}")  # codes longer than width never match: masked
         h = string_hash(padded)
+        if np.unique(h[fits]).size != fits.size:
+            return None  # two codes share a 64-bit hash: no perfect hash; lookup sorts instead
         bits = max(8, int(2 * max(self.table.size, 1)).bit_length() + 1)
         while True:
             for k, mixer in enumerate(_MIXERS):
@@ -290,7 +297,10 @@ class StringIndex:
                 return idx
         if width not in self._by_width:
             self._by_width[width] = self._build(width)
-        table_words, table, bits = self._by_width[width]
+        built = self._by_width[width]
+        if built is None:
+            return self._sorted_lookup(values)
+        table_words, table, bits = built
         idx = table[_slots(string_hash(values), _MIXERS[self._mixer], bits)]
         candidate = np.maximum(idx, 0)
         ok = idx >= 0
@@ -298,6 +308,13 @@ class StringIndex:
             ok &= table_col[candidate] == col
         idx[~ok] = -1
         return idx
+
+    def _sorted_lookup(self, values: npt.NDArray[np.str_]) -> IntpArray:
+        """Exact lookup by binary search (the slow path when hashing cannot separate codes)."""
+        order = np.argsort(self.table, kind="stable")
+        ordered = self.table[order]
+        pos = np.minimum(np.searchsorted(ordered, values), ordered.size - 1)
+        return np.where(ordered[pos] == values, order[pos], -1).astype(np.intp)
 
 
 class Groups:

@@ -15,6 +15,11 @@ from .errors import ParameterError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .events import Events
+    from .explain import Explanation
+    from .manifest import Manifest
+    from .schemes import WeightScheme
+
 __all__ = [
     "AFTER_AS_OF",
     "OUTSIDE_WINDOW",
@@ -179,6 +184,30 @@ class _Table:
         pandas = require("pandas", "pandas")
         return cast("pd.DataFrame", pandas.DataFrame(self._columns()))
 
+    def explain(
+        self, offender_id: Any, events: Events, *, scheme: WeightScheme | None = None
+    ) -> Explanation:
+        """Every event of ``offender_id`` with its weight, decay and contribution.
+
+        ``events`` are the events these results were scored from; the contributions sum to the
+        offender's harm exactly (see :func:`crimeharm.explain.explain_scores`).
+        """
+        from .explain import explain_scores
+
+        return explain_scores(self, events, offender_id, scheme=scheme)  # type: ignore[arg-type]
+
+    def manifest(self, events: Events, *, created_at: str | None = None) -> Manifest:
+        """How this result was made, with a fingerprint of ``events`` (see :mod:`.manifest`)."""
+        from .manifest import Manifest
+
+        return Manifest.from_result(self, events, created_at=created_at)  # type: ignore[arg-type]
+
+    def pseudonymise(self, key: bytes, *, length: int = 16) -> Any:
+        """The same table with offender ids replaced by keyed HMAC-SHA256 pseudonyms."""
+        from .pseudonymise import pseudonymise
+
+        return pseudonymise(self, key, length=length)  # type: ignore[type-var]
+
     def to_records(self) -> list[dict[str, Any]]:
         """One plain dict per offender (dates as ISO strings), e.g. for JSON."""
         cols = self._columns()
@@ -250,13 +279,30 @@ class Scores(_Table):
         return ranking.percentile_ranks(self.harm)
 
     def rows_of(self, offender_ids: npt.ArrayLike) -> npt.NDArray[np.intp]:
-        """Row of each given offender id in this table (raises if an id has no score)."""
-        wanted = np.asarray(offender_ids, dtype=self.offender_id.dtype)
-        rows = np.searchsorted(self.offender_id, wanted)
-        rows = np.minimum(rows, max(len(self) - 1, 0))
-        found = (
-            (len(self) > 0) & (self.offender_id[rows] == wanted) if len(self) else wanted != wanted
-        )
+        """Row of each given offender id in this table (raises if an id has no score).
+
+        Ids are compared as given: ``"abc"`` never matches a stored ``"ab"``, nor ``1.5`` id 1.
+        """
+        given = np.asarray(offender_ids)
+        stored = self.offender_id
+        if stored.dtype.kind == "U":
+            if given.size and given.dtype.kind != "U":
+                msg = "offender ids are strings in these scores"
+                raise KeyError(msg)
+            width = max(given.dtype.itemsize, stored.dtype.itemsize, 4) // 4
+            wanted = given.astype(f"<U{width}")  # widen both: never cut a given id
+            keys = stored.astype(wanted.dtype)
+        else:
+            if given.size and given.dtype.kind not in "iubf":
+                msg = "offender ids are integers in these scores"
+                raise KeyError(msg)
+            if given.dtype.kind == "f" and not np.all(given == np.round(given)):
+                msg = "offender ids are whole numbers; a fractional id has no score"
+                raise KeyError(msg)
+            wanted = given.astype(np.int64)
+            keys = stored
+        rows = np.minimum(np.searchsorted(keys, wanted), max(len(self) - 1, 0))
+        found = keys[rows] == wanted if len(self) else np.zeros(wanted.shape, dtype=bool)
         if not np.all(found):
             missing = int(np.count_nonzero(~found))
             msg = f"{missing} of the given offender ids have no counted event in these scores"
