@@ -663,3 +663,36 @@ def test_python_dash_m_help() -> None:
     assert done.returncode == 0
     for command in ("rank", "schemes", "demo"):
         assert command in done.stdout
+
+
+# -- explain -------------------------------------------------------------------------------------
+
+
+def explain_args(path: Path, offender: str) -> list[str]:
+    return ["explain", str(path), "--offender", offender, "--as-of", AS_OF, "--window-days", "1826"]
+
+
+def test_explain_json_contributions_add_up_to_the_ranked_harm(
+    capsys: pytest.CaptureFixture[str], events_csv: Path
+) -> None:
+    argv = [*explain_args(events_csv, "777303"), "--half-life", "365", "--format", "json"]
+    status, out, err = run(capsys, *argv)
+    assert status == 0, err
+    doc = json.loads(out)
+    contributions = [e["contribution"] for e in doc["events"]]
+    assert contributions == [w("008/26") * 0.5]
+    assert math.isclose(doc["harm"], expected_harm(365.0)[777303], rel_tol=1e-12)
+    assert [e["reason"] for e in doc["excluded"]] == ["dated after as_of"]
+
+
+def test_explain_table_and_errors(capsys: pytest.CaptureFixture[str], events_csv: Path) -> None:
+    status, out, err = run(capsys, *explain_args(events_csv, "777101"))
+    assert status == 0, err
+    assert "046/00" in out
+    assert "105/01" in out
+    status, out, err = run(capsys, *explain_args(events_csv, "999"))
+    assert status == 2
+    assert "no event of that offender" in err
+    status, _, err = run(capsys, *explain_args(events_csv, "abc"))
+    assert status == 2
+    assert "integers" in err

@@ -93,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
     _add_rank(commands, common)
+    _add_explain(commands, common)
     _add_schemes(commands, common)
     _add_demo(commands, common)
     return parser
@@ -134,8 +135,21 @@ def _add_rank(commands: Any, common: argparse.ArgumentParser) -> None:
             "weight(offence) * decay(age in days)."
         ),
     )
-    rank.add_argument("events", metavar="EVENTS", help="events file (.csv or .parquet)")
-    scoring = rank.add_argument_group("scoring")
+    _add_scoring_input(rank)
+    reports = rank.add_argument_group("reporting")
+    reports.add_argument(
+        "--report",
+        metavar="FILE",
+        help="write the row accounting and parameters as JSON to FILE (no offender ids)",
+    )
+    _add_output_options(rank, default_top=100)
+    rank.set_defaults(handler=_cmd_rank)
+
+
+def _add_scoring_input(parser: argparse.ArgumentParser) -> None:
+    """The events file, scoring, selection and reading options shared by rank and explain."""
+    parser.add_argument("events", metavar="EVENTS", help="events file (.csv or .parquet)")
+    scoring = parser.add_argument_group("scoring")
     scoring.add_argument(
         "--scheme",
         default="cchi-2020",
@@ -185,7 +199,7 @@ def _add_rank(commands: Any, common: argparse.ArgumentParser) -> None:
         metavar="W",
         help="count offence codes missing from the scheme at weight W instead",
     )
-    select = rank.add_argument_group("selecting events (filters combine with AND)")
+    select = parser.add_argument_group("selecting events (filters combine with AND)")
     select.add_argument(
         "--group",
         action="append",
@@ -202,7 +216,7 @@ def _add_rank(commands: Any, common: argparse.ArgumentParser) -> None:
         metavar="COLUMN=VALUE",
         help="keep rows whose COLUMN equals VALUE; repeat a column to accept several values",
     )
-    reading = rank.add_argument_group("reading the events file")
+    reading = parser.add_argument_group("reading the events file")
     reading.add_argument(
         "--offender-id", default="offender_id", metavar="COL", help="offender id column"
     )
@@ -244,14 +258,27 @@ def _add_rank(commands: Any, common: argparse.ArgumentParser) -> None:
         default="raise",
         help="malformed rows: stop with an error (default) or skip them and report",
     )
-    reports = rank.add_argument_group("reporting")
-    reports.add_argument(
-        "--report",
-        metavar="FILE",
-        help="write the row accounting and parameters as JSON to FILE (no offender ids)",
+
+
+def _add_explain(commands: Any, common: argparse.ArgumentParser) -> None:
+    explain = commands.add_parser(
+        "explain",
+        parents=[common],
+        help="show how one offender's harm is made up, event by event",
+        description=(
+            "List every event of one offender in EVENTS with its offence, weight, age, decay "
+            "factor and contribution (the contributions add up to the offender's harm exactly "
+            "as 'rank' computes it), and the events that do not count with their reason."
+        ),
     )
-    _add_output_options(rank, default_top=100)
-    rank.set_defaults(handler=_cmd_rank)
+    explain.add_argument(
+        "--offender", required=True, metavar="ID", help="the offender id to explain"
+    )
+    _add_scoring_input(explain)
+    out = explain.add_argument_group("output")
+    out.add_argument("--format", choices=_output.FORMATS, default="table")
+    out.add_argument("--output", "-o", metavar="FILE", help="write to FILE (atomically)")
+    explain.set_defaults(handler=_cmd_explain)
 
 
 def _add_schemes(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -468,6 +495,50 @@ def _cmd_rank(args: argparse.Namespace) -> int:
         }
         with _output.atomic_write(args.report) as fh:
             fh.write(json.dumps(document, indent=2) + "\n")
+    return EXIT_OK
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    from .explain import explain
+
+    scheme = ch.get_scheme(args.scheme)
+    decay = _decay_from_args(args)
+    on_unknown, fallback = _unknown_policy(args)
+    events = _select(_read_events(args), args, scheme)
+    offender: Any = args.offender
+    if events.offender_id.dtype.kind == "i":
+        try:
+            offender = int(args.offender)
+        except ValueError:
+            msg = f"--offender {args.offender!r}: the offender ids in {args.events} are integers"
+            raise _InputError(msg) from None
+    try:
+        result = explain(
+            events,
+            scheme,
+            offender,
+            as_of=args.as_of,
+            window_days=args.window_days,
+            decay=decay,
+            on_unknown=on_unknown,  # type: ignore[arg-type]  # argparse choices guard it
+            fallback_weight=fallback,
+        )
+    except KeyError:
+        msg = f"--offender: no event of that offender in {args.events}"
+        raise _InputError(msg) from None
+    if args.format == "json":
+        text = json.dumps(result.to_dict(), indent=2, default=str) + "\n"
+    elif args.format == "csv":
+        records = result.to_records()
+        columns = list(records[0]) if records else ["row"]
+        text = _output.records_csv({c: [r[c] for r in records] for c in columns})
+    else:
+        text = repr(result) + "\n"
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        with _output.atomic_write(args.output) as fh:
+            fh.write(text)
     return EXIT_OK
 
 
