@@ -6,10 +6,8 @@ Source and licence (MIT, Crown Copyright): ``data/PROVENANCE.md``.
 
 from __future__ import annotations
 
-import csv
 import re
 from functools import cache
-from importlib.resources import files
 
 __all__ = ["describe_code", "ho_code_title", "ho_codes"]
 
@@ -19,6 +17,9 @@ HO_CODE = re.compile(r"^\d{3}/\d{2}$")
 @cache
 def ho_codes() -> dict[str, str]:
     """``{ho_code: title}`` for every code in the shipped MoJ catalogue."""
+    import csv
+    from importlib.resources import files
+
     text = (files("crimeharm") / "data" / "ho_codes.csv").read_text(encoding="utf-8")
     return {row["ho_code"]: row["title"] for row in csv.DictReader(text.splitlines())}
 

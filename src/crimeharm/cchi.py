@@ -17,11 +17,8 @@ doubt. ``"max"`` would score every ordinary ABH (008/06) at 182.5 days instead o
 
 from __future__ import annotations
 
-import csv
-import statistics
 from collections.abc import Callable
 from functools import cache
-from importlib.resources import files
 from typing import Literal
 
 import attrs
@@ -66,6 +63,9 @@ class CchiOffence:
 @cache
 def cchi_offences() -> tuple[CchiOffence, ...]:
     """All 698 CCHI 2020 offences in source order."""
+    import csv
+    from importlib.resources import files
+
     text = (files("crimeharm") / "data" / "cchi_2020.csv").read_text(encoding="utf-8")
     return tuple(
         CchiOffence(
@@ -115,6 +115,8 @@ def _choose(rows: list[CchiOffence], policy: Policy) -> tuple[float, CchiOffence
     elif policy == "min":
         pick = min
     elif policy == "median":
+        import statistics
+
         pick = statistics.median
     else:
         return rows[0].weight, rows[0]

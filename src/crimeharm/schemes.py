@@ -6,13 +6,10 @@ vectorised: :meth:`WeightScheme.index_of` maps a million codes to table rows in 
 
 from __future__ import annotations
 
-import csv
-import hashlib
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import numpy as np
@@ -20,6 +17,9 @@ import numpy.typing as npt
 
 from ._hashing import StringIndex
 from .errors import SchemeError
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = ["KEY_SYSTEMS", "OffenceType", "WeightScheme"]
 
@@ -176,6 +176,9 @@ class WeightScheme:
         Errors name the file, the line and the column: duplicate codes, empty codes, and
         negative, NaN, infinite or non-numeric weights are all rejected.
         """
+        import csv
+        from pathlib import Path
+
         path = Path(path)
         meta.setdefault("name", path.stem)
         meta.setdefault("source", str(path.name))
@@ -353,6 +356,8 @@ class WeightScheme:
     @cached_property
     def checksum(self) -> str:
         """sha256 of the sorted (code, weight) table: changes iff some weight changes."""
+        import hashlib
+
         h = hashlib.sha256()
         for i in np.argsort(self.codes, kind="stable"):
             h.update(f"{self.codes[i]}\t{float(self.weights[i])!r}\n".encode())
