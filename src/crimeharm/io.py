@@ -288,10 +288,37 @@ def _layout(names: Sequence[str], opts: ReadOptions, source: str) -> _Layout:
 
 @attrs.define
 class _Factor:
-    """A column as ``table[index]``; ``table`` has a sentinel last entry (index -1: missing)."""
+    """A column as ``table[index]``; ``table`` has a sentinel last entry (index -1: missing).
 
-    index: npt.NDArray[np.signedinteger[Any]]
+    From Arrow the index is kept as ``parts`` (per chunk: a lookup from the chunk's dictionary
+    into ``table``, ending in -1 for null, and the chunk's dictionary indices) and only
+    materialised when asked for, so a clean read maps each row once.
+    """
+
+    _index: npt.NDArray[np.signedinteger[Any]] | None
     table: list[Any]
+    parts: list[tuple[npt.NDArray[np.signedinteger[Any]], npt.NDArray[Any]]] | None = None
+
+    @property
+    def index(self) -> npt.NDArray[np.signedinteger[Any]]:
+        if self._index is None:
+            self._index = _gather(self.parts or [], None)
+        return self._index
+
+
+def _gather(
+    parts: list[tuple[npt.NDArray[np.signedinteger[Any]], npt.NDArray[Any]]],
+    lut: npt.NDArray[np.int32] | None,
+) -> npt.NDArray[np.signedinteger[Any]]:
+    """Rows of factor ``parts`` as indices into their table, or through ``lut`` when given."""
+    wide = lut is None and any(p[0].dtype == np.int64 for p in parts)
+    out = np.empty(sum(p[1].shape[0] for p in parts), dtype=np.int64 if wide else np.int32)
+    at = 0
+    for chunk_lut, indices in parts:
+        step = chunk_lut if lut is None else lut[chunk_lut]
+        np.take(step, indices, out=out[at : at + indices.shape[0]])
+        at += indices.shape[0]
+    return out
 
 
 @attrs.define
@@ -494,8 +521,79 @@ def _first_true(mask: npt.NDArray[np.bool_]) -> int:
     return int(np.argmax(mask))
 
 
+def _clean(raw: _Raw, opts: ReadOptions, state: _State) -> _Built | None:
+    """The Events of a chunk whose ids and dates arrived typed and every row is good.
+
+    The common case in a few passes over the rows and no per-row masks; None when anything
+    needs the general path of :func:`_build` (which then finds and names the problem).
+    """
+    ids, codes, dates = (raw.columns.get(f) for f in ("offender_id", "offence_code", "date"))
+    if (
+        raw.preset is not None
+        or len(raw.columns) != 3
+        or opts.dedupe is not None
+        or not isinstance(ids, _Ints)
+        or not isinstance(dates, _Ints)
+        or not isinstance(codes, _Factor)
+        or state.kinds.get("offender_id") == "str"
+        or ids.null.any()
+        or dates.null.any()
+    ):
+        return None
+    days = dates.values.astype("datetime64[D]", copy=False)
+    if raw.n:
+        first = days.min()
+        if np.isnat(first) or (opts.min_date is not None and first < opts.min_date):
+            return None
+    _, code_lut, code_table = _resolve_codes(_Factor(np.empty(0, np.intp), codes.table), opts)
+    if (code_lut[:-1] == code_table.index("")).any():
+        return None
+    parts = codes.parts
+    if parts is None:  # a plain index: one part whose lookup is the identity
+        identity = np.append(np.arange(len(codes.table) - 1), -1).astype(np.int32)
+        parts = [(identity, codes.index)]
+    used = np.zeros(len(codes.table), dtype=bool)
+    step = 1 << 20  # bincount widens its input: a slice at a time
+    for chunk_lut, indices in parts:
+        seen = np.zeros(chunk_lut.shape[0], dtype=np.intp)
+        for at in range(0, indices.shape[0], step):
+            try:
+                seen += np.bincount(indices[at : at + step], minlength=seen.shape[0])
+            except ValueError:  # index -1: a missing code
+                return None
+        used[chunk_lut[seen > 0]] = True
+    if used[-1]:
+        return None
+    cats = sorted({code_table[k] for k in code_lut[used].tolist()})
+    position = {c: i for i, c in enumerate(cats)}
+    lut = np.array([position.get(code_table[k], -1) for k in code_lut.tolist()], dtype=np.int32)
+    state.kinds.setdefault("offender_id", "int")
+    contiguous = raw.lines is None or _is_run(raw.lines)
+    source: str | None = raw.source
+    first_line: int | None = None
+    if not contiguous:
+        source = None
+    elif raw.unit == "line":
+        first_line = raw.line(0) if raw.n else raw.first
+    elif raw.first:
+        source = f"{raw.source} [from row {raw.first}]"
+    events = Events(
+        offender_id=ids.values.astype(np.int64, copy=False),
+        offence_code=_gather(parts, lut),
+        categories=np.array(cats, dtype=np.str_) if cats else np.empty(0, dtype="<U1"),
+        date=days,
+        columns=dict(raw.carried),
+        source=source,
+        first_line=first_line,
+    )
+    return _Built(events, {}, None)
+
+
 def _build(raw: _Raw, opts: ReadOptions, state: _State, *, counting: bool = False) -> _Built:
     """Normalise and validate one chunk; the Events of its good rows and its problems."""
+    fast = None if counting else _clean(raw, opts, state)
+    if fast is not None:
+        return fast
     n = raw.n
     preset = raw.preset
     structural = None if preset is None else preset > 0
@@ -1023,6 +1121,31 @@ def _empty_raw(layout: _Layout, opts: ReadOptions, source: str, first: int) -> _
     return _Raw(0, columns, carried, _names(layout), source, first)
 
 
+#: Bytes of a CSV block pyarrow parses at a time; pages already parsed leave the process's
+#: memory (they stay in the page cache), so a large file is never resident as a whole.
+_PIECE_BYTES = 32 << 20
+
+
+def _pieces(block: _Block, size: int) -> Iterator[_Block]:
+    """Whole records of ``block`` in pieces of about ``size`` bytes."""
+    pos = block.start
+    while pos < block.end:
+        end = (
+            block.end if pos + size >= block.end else _last_record_end(block.data, pos, pos + size)
+        )
+        if end <= pos:  # no record ends within the piece: the rest in one
+            end = block.end
+        yield _Block(block.data, pos, end)
+        pos = end
+
+
+def _release(block: _Block) -> None:
+    """Let the kernel drop the mapped pages of ``block`` from this process (a hint only)."""
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        start = block.start - block.start % mmap.PAGESIZE
+        block.data.madvise(mmap.MADV_DONTNEED, start, block.end - start)
+
+
 def _arrow_block(
     pa: Any,
     block: _Block,
@@ -1036,50 +1159,64 @@ def _arrow_block(
     import pyarrow.csv as pacsv
 
     text = pa.dictionary(pa.int32(), pa.string())
-    ints = (
-        opts.id_type != "str"
-        and state.kinds.get("offender_id") != "str"
-        and block.find(b"x") < 0  # pyarrow reads '0x1F' as 31; the rule in normalise does not
-        and block.find(b"X") < 0
-    )
+    ints = opts.id_type != "str" and state.kinds.get("offender_id") != "str"
     native_dates = opts.date_format is None
     attempts = [(ints, native_dates)]
     if ints or native_dates:
         attempts.append((False, False))
     col = [f"c{i}" for i in range(len(layout.names))]
-    for int_ids, iso in attempts:
+    while attempts:
+        int_ids, iso = attempts.pop(0)
         types: dict[str, Any] = {col[i]: text for i in layout.fields.values()}
         types[col[layout.fields["offender_id"]]] = pa.int64() if int_ids else text
         if iso:
             types[col[layout.fields["date"]]] = pa.date32()
         types.update({col[i]: pa.string() for i in layout.carried.values()})
+        tables = []
+        lines = 0
         try:
-            table = pacsv.read_csv(
-                pa.BufferReader(pa.py_buffer(block.view)),
-                read_options=pacsv.ReadOptions(column_names=col, block_size=4 << 20),
-                parse_options=pacsv.ParseOptions(
-                    delimiter=opts.delimiter, ignore_empty_lines=False
-                ),
-                convert_options=pacsv.ConvertOptions(
-                    column_types=types,
-                    include_columns=list(types),
-                    null_values=_NULL_SPELLINGS,
-                    strings_can_be_null=False,
-                    quoted_strings_can_be_null=False,
-                    check_utf8=True,
-                ),
-            )
+            for piece in _pieces(block, _PIECE_BYTES):
+                # pyarrow reads '0x1F' as 31; the rule in normalise does not
+                if int_ids and (piece.find(b"x") >= 0 or piece.find(b"X") >= 0):
+                    attempts = [(False, native_dates)] + ([(False, False)] if native_dates else [])
+                    break
+                part = pacsv.read_csv(
+                    pa.BufferReader(pa.py_buffer(piece.view)),
+                    read_options=pacsv.ReadOptions(column_names=col, block_size=4 << 20),
+                    parse_options=pacsv.ParseOptions(
+                        delimiter=opts.delimiter, ignore_empty_lines=False
+                    ),
+                    convert_options=pacsv.ConvertOptions(
+                        column_types=types,
+                        include_columns=list(types),
+                        null_values=_NULL_SPELLINGS,
+                        strings_can_be_null=False,
+                        quoted_strings_can_be_null=False,
+                        check_utf8=True,
+                    ),
+                )
+                # rows are lines unless a quoted value spans lines; a blank line reads as a
+                # row with every field empty: either way the exact engine numbers the rows
+                lines += part.num_rows if piece.find(b'"') < 0 else piece.lines()
+                tables.append(part)
+                _release(piece)
+            else:
+                if not tables:
+                    return None
+                table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+                break
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             continue
-        columns = {f: _arrow_column(pa, table.column(col[i])) for f, i in layout.fields.items()}
-        carried = {n: _arrow_strings(pa, table.column(col[i])) for n, i in layout.carried.items()}
-        # rows are lines unless a quoted value spans lines; a blank line reads as a row with
-        # every field empty: either way the exact engine numbers the rows
-        lines = table.num_rows if block.find(b'"') < 0 else block.lines()
-        if table.num_rows != lines or _any_blank_row(columns, carried):
-            return None
-        return _Raw(table.num_rows, columns, carried, _names(layout), source, first), lines
-    return None
+    else:
+        return None
+    del tables
+    rows = table.num_rows
+    arrays = {i: table.column(col[i]) for i in {*layout.fields.values(), *layout.carried.values()}}
+    del table
+    columns, carried = _owned_columns(pa, arrays, layout)
+    if rows != lines or _any_blank_row(columns, carried):
+        return None
+    return _Raw(rows, columns, carried, _names(layout), source, first), lines
 
 
 def _empty_rows(column: Column) -> npt.NDArray[np.bool_]:
@@ -1229,14 +1366,13 @@ def _arrow_factor(pa: Any, chunked: Any) -> _Factor:
             dtype=np.int64 if len(table) >= 2**31 - 1 else np.int32,
         )
         indices = chunk.indices.fill_null(-1) if chunk.null_count else chunk.indices
-        parts.append(lut[np.asarray(indices.to_numpy(zero_copy_only=False))])
-    index = np.concatenate(parts) if len(parts) != 1 else parts[0]
-    if not parts:
-        index = np.empty(0, dtype=np.int32)
+        parts.append((lut, np.asarray(indices.to_numpy(zero_copy_only=False))))
     values = [None if v is None else v for v in table]
     if None in table:  # a null inside a dictionary: point at the sentinel
-        index[index == table[None]] = -1
-    return _Factor(index, [*values, None])
+        null = table[None]
+        for lut, _ in parts:
+            lut[lut == null] = -1
+    return _Factor(None, [*values, None], parts)
 
 
 def _arrow_strings(pa: Any, chunked: Any) -> npt.NDArray[Any]:
@@ -1251,6 +1387,34 @@ def _arrow_strings(pa: Any, chunked: Any) -> npt.NDArray[Any]:
         values = chunked.to_numpy()
         return values.astype(np.str_) if values.size else np.empty(0, dtype="<U1")
     return np.asarray(chunked.to_numpy())
+
+
+def _owned_columns(
+    pa: Any, arrays: dict[int, Any], layout: _Layout
+) -> tuple[dict[str, Column], dict[str, npt.NDArray[Any]]]:
+    """Used and carried columns from Arrow columns (by position) that only ``arrays`` holds.
+
+    Each Arrow column is dropped, and its memory handed back, as soon as it is converted, so
+    the peak stays near the size of the result rather than Arrow's copy plus numpy's.
+    """
+    uses: dict[int, int] = {}
+    for i in [*layout.fields.values(), *layout.carried.values()]:
+        uses[i] = uses.get(i, 0) + 1
+    pool = pa.default_memory_pool()
+
+    def take(i: int) -> Any:
+        uses[i] -= 1
+        return arrays[i] if uses[i] else arrays.pop(i)
+
+    columns: dict[str, Column] = {}
+    for field, i in layout.fields.items():
+        columns[field] = _arrow_column(pa, take(i))
+        pool.release_unused()
+    carried: dict[str, npt.NDArray[Any]] = {}
+    for name, i in layout.carried.items():
+        carried[name] = _arrow_strings(pa, take(i))
+        pool.release_unused()
+    return columns, carried
 
 
 def _raw_from_arrow(pa: Any, table: Any, layout: _Layout, source: str, first: int) -> _Raw:
@@ -1391,12 +1555,21 @@ def _parquet_raws(path: str | Path, opts: ReadOptions, chunk_rows: int | None) -
         {n: position[i] for n, i in layout.carried.items()},
     )
     offset = 0
+    if chunk_rows is None:
+        fast = _parquet_typed(pa, pf, names, layout, source)
+        if fast is not None:
+            yield fast
+            return
     try:
         if chunk_rows is None:  # one multi-threaded read
             table = pf.read(columns=names, use_threads=True)
-            if table.num_rows:
-                yield _raw_from_arrow(pa, table, layout, source, 0)
-            offset = table.num_rows
+            rows = table.num_rows
+            arrays = {i: table.column(i) for i in range(table.num_columns)}
+            del table
+            if rows:
+                columns, carried = _owned_columns(pa, arrays, layout)
+                yield _Raw(rows, columns, carried, _names(layout), source, 0, unit="row")
+            offset = rows
         for batch in [] if chunk_rows is None else pf.iter_batches(chunk_rows, columns=names):
             table = pa.Table.from_batches([batch])
             yield _raw_from_arrow(pa, table, layout, source, offset)
@@ -1408,6 +1581,59 @@ def _parquet_raws(path: str | Path, opts: ReadOptions, chunk_rows: int | None) -
         raw = _empty_raw(layout, opts, source, 0)
         raw.unit = "row"
         yield raw
+
+
+def _parquet_typed(pa: Any, pf: Any, names: list[str], layout: _Layout, source: str) -> _Raw | None:
+    """The common Parquet file in one pass, a row group at a time into the final arrays.
+
+    For int64 / int32 ids, date32 dates, string codes, no carried columns and no nulls; else
+    (or if anything goes wrong) None, and the general path reads the file and names problems.
+    """
+    kinds = {f: pf.schema_arrow.field(names[i]).type for f, i in layout.fields.items()}
+    if (
+        set(kinds) != {"offender_id", "offence_code", "date"}
+        or layout.carried
+        or kinds["offender_id"] not in (pa.int64(), pa.int32())
+        or kinds["date"] != pa.date32()
+        or not pa.types.is_dictionary(kinds["offence_code"])
+    ):
+        return None
+    n = pf.metadata.num_rows
+    if not n:
+        return None
+    ids = np.empty(n, dtype=np.int64)
+    days = np.empty(n, dtype=np.int64)
+    table: dict[Any, int] = {}
+    parts: list[tuple[npt.NDArray[np.signedinteger[Any]], npt.NDArray[Any]]] = []
+    at = 0
+    try:
+        for group in range(pf.num_row_groups):
+            chunk = pf.read_row_group(group, columns=names, use_threads=True)
+            got = [chunk.column(layout.fields[f]) for f in ("offender_id", "offence_code", "date")]
+            if any(c.null_count for c in got) or at + chunk.num_rows > n:
+                return None
+            del chunk
+            for part in got[0].chunks:
+                ids[at : at + len(part)] = part.to_numpy()
+                at += len(part)
+            at -= len(got[0])
+            for part in got[2].chunks:
+                days[at : at + len(part)] = part.view(pa.int32()).to_numpy()
+                at += len(part)
+            for part in got[1].chunks:
+                lut = [table.setdefault(v, len(table)) for v in part.dictionary.to_pylist()]
+                parts.append((np.array([*lut, -1], dtype=np.int32), part.indices.to_numpy()))
+    except (pa.ArrowException, OSError):
+        return None
+    if at != n or None in table:
+        return None
+    none = np.zeros(n, dtype=bool)
+    columns: dict[str, Column] = {
+        "offender_id": _Ints(ids, none),
+        "offence_code": _Factor(None, [*table, None], parts),
+        "date": _Ints(days.view("datetime64[D]"), none),
+    }
+    return _Raw(n, columns, {}, _names(layout), source, 0, unit="row")
 
 
 def iter_parquet(
