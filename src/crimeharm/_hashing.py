@@ -210,7 +210,7 @@ def _slots(h: U64Array, mixer: np.uint64, bits: int, out: U64Array | None = None
     return out.view(np.intp)
 
 
-_Perfect = tuple[list[npt.NDArray[np.unsignedinteger]], IntpArray, int]
+_Perfect = tuple[list[npt.NDArray[np.unsignedinteger]], IntpArray, int, int]  # + mixer
 
 
 class StringIndex:
@@ -223,11 +223,7 @@ class StringIndex:
 
     def __init__(self, table: npt.NDArray[np.str_]) -> None:
         self.table = np.asarray(table, dtype=np.str_)
-        self._by_width: dict[
-            int, tuple[list[npt.NDArray[np.unsignedinteger]], IntpArray, int] | None
-        ]
-        self._by_width = {}
-        self._mixer = 0
+        self._by_width: dict[int, _Perfect | None] = {}
         self._packed_by_width: dict[int, tuple[U64Array, IntpArray, np.uint64, int] | None] = {}
 
     def _build(self, width: int) -> _Perfect | None:
@@ -243,8 +239,7 @@ class StringIndex:
                 if np.unique(slots).size == slots.size:
                     table = np.full(1 << bits, -1, dtype=np.intp)
                     table[slots] = fits
-                    self._mixer = k
-                    return _words(padded), table, bits
+                    return _words(padded), table, bits, k
             bits += 1
 
     def _packed(self, width: int) -> tuple[U64Array, IntpArray, np.uint64, int] | None:
@@ -300,8 +295,8 @@ class StringIndex:
         built = self._by_width[width]
         if built is None:
             return self._sorted_lookup(values)
-        table_words, table, bits = built
-        idx = table[_slots(string_hash(values), _MIXERS[self._mixer], bits)]
+        table_words, table, bits, which = built  # the mixer belongs to this width's table
+        idx = table[_slots(string_hash(values), _MIXERS[which], bits)]
         candidate = np.maximum(idx, 0)
         ok = idx >= 0
         for table_col, col in zip(table_words, _words(values), strict=True):

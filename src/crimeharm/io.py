@@ -952,6 +952,10 @@ class _Block:
         return bool(self.data[self.end - 1 : self.end] != b"\n")
 
 
+#: Bytes next to a quote that opens or closes a field: delimiters and line ends.
+_FIELD_EDGES = np.frombuffer(b",;\t|\r\n", dtype=np.uint8)
+
+
 def _last_record_end(data: Any, start: int, end: int) -> int:
     """The end of the last whole record in ``data[start:end]`` (0 if none), quote-aware."""
     if data.find(b'"', start, end) < 0:
@@ -959,6 +963,17 @@ def _last_record_end(data: Any, start: int, end: int) -> int:
     arr = np.frombuffer(data, dtype=np.uint8, count=end - start, offset=start)
     nl = np.flatnonzero(arr == 10)
     quotes = np.flatnonzero(arr == 34)
+    # Only quotes that open or close a field count. In a run of quotes, pairs are escaped
+    # quotes ("" inside a quoted value); an odd run holds one opening or closing quote if it
+    # touches a field edge, and is a stray quote in an unquoted value (5ft 10" tall) if not.
+    if quotes.size:
+        first = np.flatnonzero(np.diff(quotes, prepend=-2) != 1)
+        length = np.diff(np.append(first, quotes.size))
+        run, past = quotes[first], quotes[first] + length  # past: the byte after each run
+        before = np.where(run > 0, arr[np.maximum(run - 1, 0)], 10)
+        after = np.where(past < arr.size, arr[np.minimum(past, arr.size - 1)], 10)
+        edge = np.isin(before, _FIELD_EDGES) | np.isin(after, _FIELD_EDGES)
+        quotes = run[(length % 2 == 1) & edge]
     ends = nl[np.searchsorted(quotes, nl) % 2 == 0]  # an even number of quotes before
     return start + int(ends[-1]) + 1 if ends.size else 0
 
@@ -968,7 +983,9 @@ def _body_end(data: Any, start: int) -> int:
     size = len(data)
     while size > start and data[size - 1 : size] in (b"\n", b"\r"):
         size -= 1
-    return size + 1 if size < len(data) else size  # keep one line end
+    if size < len(data):  # keep one whole line end, "\r\n" included
+        size += 2 if data[size : size + 2] == b"\r\n" else 1
+    return size
 
 
 def _blocks(data: Any, start: int, stop: int, chunk_rows: int) -> Iterator[_Block]:

@@ -25,7 +25,6 @@ from ._hashing import (
     chunks,
     group_sorted,
     group_unordered,
-    pack_ascii,
     pool,
     run_parts,
     string_hash,
@@ -552,11 +551,8 @@ _BUCKET_BITS = (10, 22)  # about 128 rows per bucket: a bucket holds ~16 offende
 
 def _bucket_of(ids: npt.NDArray[Any], bits: int, scratch: Scratch) -> npt.NDArray[np.intp]:
     """Hash bucket in ``[0, 2**bits)`` of each offender id."""
-    if ids.dtype.kind == "U":
-        packed = pack_ascii(ids, scratch)
-        keys = string_hash(ids) if packed is None else packed
-    else:
-        keys = ids.view(np.uint64)
+    # one hash for every chunk (never per-chunk packing): an offender lands in one bucket
+    keys = string_hash(ids) if ids.dtype.kind == "U" else ids.view(np.uint64)
     h = np.multiply(
         keys, np.uint64(0xBF58476D1CE4E5B9), out=scratch.get("bucket", np.uint64, ids.size)
     )

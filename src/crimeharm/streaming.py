@@ -443,7 +443,8 @@ class Scorer:
         parts = [p for p in (self._state, self._fresh) if p is not None] + self._pending
         if parts:
             self._state = merge_partials(parts)
-            self._owned = len(parts) > 1
+            # merge_partials hands back a lone non-empty part's own arrays: not ours to write
+            self._owned = sum(1 for p in parts if p.offender_id.size) > 1
         self._fresh = None
         self._pending = []
         self._pending_rows = 0

@@ -1,0 +1,78 @@
+"""Regression tests for bugs found in review (each once gave a wrong answer)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import crimeharm as ch
+from crimeharm._hashing import StringIndex
+
+SCHEME = ch.WeightScheme.from_mapping({"A": 1.0}, name="t", unit="days")
+
+
+def test_top_equals_score_when_one_chunk_has_a_non_ascii_id() -> None:
+    rng = np.random.default_rng(0)
+    n = 200_000
+    ids = np.array([f"p{i}" for i in rng.integers(0, 3000, n)])
+    ids[-1] = "é1"  # only the last chunk of rows is non-ASCII
+    ev = ch.Events(offender_id=ids, offence_code=np.full(n, "A"), date=np.full(n, "2020-01-01"))
+    want = ch.score(ev, SCHEME, as_of="2021-01-01").top(10)
+    assert ch.top(ev, SCHEME, n=10, as_of="2021-01-01") == want
+
+
+def test_string_index_keeps_each_widths_table() -> None:
+    rng = np.random.default_rng(1)
+    codes = np.array([f"OFFENCE-{x:05d}" for x in rng.choice(100_000, 30, replace=False)])
+    index = StringIndex(codes)
+    first = index.lookup(codes)
+    index.lookup(codes.astype("<U20"))  # builds the table of another width
+    assert np.array_equal(index.lookup(codes), first)
+    assert first.tolist() == list(range(30))
+
+
+def test_scorer_never_writes_into_merged_scores() -> None:
+    def ev(ids: list[int], day: str) -> ch.Events:
+        return ch.Events(offender_id=ids, offence_code=["A"] * len(ids), date=[day] * len(ids))
+
+    other = ch.score(ev([1, 2, 3], "2020-06-01"), SCHEME, as_of="2021-01-01")
+    scorer = ch.Scorer(SCHEME, as_of="2021-01-01")
+    scorer.add(ev([9], "2022-01-01"))  # after as_of: leaves the scorer empty
+    scorer.merge(other)
+    scorer.add(ev([1, 1, 2], "2020-07-01"))
+    assert other.harm.tolist() == [1.0, 1.0, 1.0]
+    assert other.count.tolist() == [1, 1, 1]
+    assert scorer.result().harm.tolist() == [3.0, 2.0, 1.0]
+
+
+def _csv(tmp_path: Path, text: str, newline: str = "\n") -> Path:
+    path = tmp_path / "events.csv"
+    path.write_bytes(text.replace("\n", newline).encode())
+    return path
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 2, 5, 7])
+def test_a_stray_quote_does_not_break_chunked_reading(tmp_path: Path, chunk_rows: int) -> None:
+    rows = ["offender_id,offence_code,date,note"]
+    for i in range(30):
+        note = {2: '5ft 10" tall', 11: '"multi\nline, x"'}.get(i, "plain")
+        rows.append(f"{i},008/01,2023-01-05,{note}")
+    path = _csv(tmp_path, "\n".join(rows) + "\n")
+    whole = ch.read_csv(path)
+    parts = list(ch.iter_csv(path, chunk_rows=chunk_rows))
+    assert sum(len(p) for p in parts) == 30
+    assert not any(p.dropped for p in parts)
+    notes = [v for p in parts for v in p.columns["note"].tolist()]
+    assert notes == whole.columns["note"].tolist()
+    assert notes[11] == "multi\nline, x"
+
+
+def test_crlf_file_with_a_bad_last_line_is_not_called_cut_short(tmp_path: Path) -> None:
+    text = "offender_id,offence_code,date\n1,008/01,2023-01-05\n3,008/01,31/02/2023\n"
+    with pytest.raises(ch.EventsError) as crlf:
+        ch.read_csv(_csv(tmp_path, text, "\r\n"))
+    assert "cut short" not in str(crlf.value)
+    assert "line 3" in str(crlf.value)
+    assert "date_format" in str(crlf.value)
