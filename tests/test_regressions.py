@@ -76,3 +76,28 @@ def test_crlf_file_with_a_bad_last_line_is_not_called_cut_short(tmp_path: Path) 
     assert "cut short" not in str(crlf.value)
     assert "line 3" in str(crlf.value)
     assert "date_format" in str(crlf.value)
+
+
+def test_where_on_an_integer_column_never_overflows_or_echoes_the_value() -> None:
+    ev = ch.Events(offender_id=[1, 2], offence_code=["A", "A"], date=["2020-01-01"] * 2)
+    assert len(ev.select(where={"offender_id": 10**20})) == 0  # outside int64: matches nothing
+    assert len(ev.select(where={"offender_id": [2, 10**20]})) == 1
+    with pytest.raises(ch.ParameterError) as info:
+        ev.select(where={"offender_id": "SMITH_J"})
+    assert "SMITH_J" not in str(info.value)
+
+
+def test_null_markers_in_victim_and_crime_ids_are_missing_not_text(tmp_path: Path) -> None:
+    text = (
+        "offender_id,offence_code,date,victim_id,crime_id\n"
+        "1,008/01,2023-01-05,NA,NULL\n"
+        "2,008/01,2023-01-05,5,NULL\n"
+        "3,008/01,2023-01-05,,\n"
+        "4,008/01,2023-01-05,6,\n"
+    )
+    ev = ch.read_csv(_csv(tmp_path, text), dedupe="crime_id")
+    assert len(ev) == 4  # missing crime ids are never duplicates of each other
+    assert ev.victim_id is not None
+    assert ev.crime_id is not None
+    assert ev.victim_id.tolist() == ["", "5", "", "6"]
+    assert ev.crime_id.tolist() == ["", "", "", ""]

@@ -704,16 +704,9 @@ def _where_mask(events: Events, where: dict[str, list[Any]]) -> Any:
 
     Text is compared as given: casting 'Female' to a one-character column would make it 'F'.
     """
-    import numpy as np
+    from .filters import where_mask
 
-    keep = np.ones(len(events), dtype=bool)
-    for column, accepted in where.items():
-        values = events[column]
-        wanted = np.asarray(accepted)
-        if values.dtype.kind not in "US":
-            wanted = wanted.astype(values.dtype)
-        keep &= np.isin(values, wanted)
-    return keep
+    return where_mask(events, where)
 
 
 def _typed_value(events: Events, column: str, value: str, item: str) -> Any:
@@ -731,7 +724,7 @@ def _typed_value(events: Events, column: str, value: str, item: str) -> Any:
             return value.strip().lower() in ("1", "true", "yes", "y", "t")
     except ValueError:
         expected = {"i": "a whole number", "u": "a whole number", "f": "a number", "M": "a date"}
-        msg = f"--where {item!r}: column {column!r} holds {expected.get(kind, kind)}"
+        msg = f"--where {column}=...: column {column!r} holds {expected.get(kind, kind)}"
         raise _InputError(msg) from None
     return value
 

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from .errors import ParameterError
 
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
     from .events import Events
     from .schemes import WeightScheme
 
-__all__ = ["FILTERED_OUT", "select_events"]
+__all__ = ["FILTERED_OUT", "select_events", "where_mask"]
 
 #: Report reason for rows removed by :func:`select_events`.
 FILTERED_OUT = "filtered out"
@@ -50,12 +51,45 @@ def select_events(
             keep &= cat_keep[events.offence_code]
         else:
             keep &= np.isin(events.offence_code, sorted(wanted_codes))
-    for name, accepted in (where or {}).items():
-        column = events[name]
-        wanted = np.asarray(_values(accepted))
-        if column.dtype.kind in "iu" and wanted.dtype.kind == "f":
-            wanted = wanted[wanted == np.round(wanted)]  # 1.7 matches no integer id
-        if column.dtype.kind not in "US":  # numbers/dates: compare in the column's type
-            wanted = wanted.astype(column.dtype)
-        keep &= np.isin(column, wanted)  # strings are never cut to the column's width
+    keep &= where_mask(events, where or {})
     return events.take(keep, reason=FILTERED_OUT)
+
+
+def _whole_numbers(values: list[Any], name: str, dtype: np.dtype[Any]) -> npt.NDArray[Any]:
+    """The accepted values an integer column can hold (a fraction or 10**20 matches nothing)."""
+    info = np.iinfo(dtype)
+    out = []
+    for v in values:
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.number)):
+            msg = f"where={{{name!r}: ...}}: column {name!r} holds whole numbers"
+            raise ParameterError(msg)
+        if isinstance(v, (float, np.floating)) and not float(v).is_integer():
+            continue
+        number = int(v)
+        if info.min <= number <= info.max:
+            out.append(number)
+    return np.array(out, dtype=dtype)
+
+
+def where_mask(events: Events, where: Mapping[str, Any]) -> npt.NDArray[np.bool_]:
+    """Rows whose column holds one of the accepted values, for every ``column: values`` given.
+
+    Text is compared as given (never cut to the column's width); integer columns accept whole
+    numbers only; other columns compare in their own type.
+    """
+    keep = np.ones(len(events), dtype=bool)
+    for name, accepted in where.items():
+        column = events[name]
+        values = _values(accepted)
+        if column.dtype.kind in "iu":
+            wanted = _whole_numbers(values, name, column.dtype)
+        elif column.dtype.kind in "US":
+            wanted = np.asarray(values)
+        else:
+            try:
+                wanted = np.asarray(values).astype(column.dtype)
+            except (TypeError, ValueError, OverflowError):
+                msg = f"where={{{name!r}: ...}}: values must be of the column's type {column.dtype}"
+                raise ParameterError(msg) from None
+        keep &= np.isin(column, wanted)
+    return keep

@@ -445,6 +445,8 @@ def _resolve_id(
             return col.values.astype(np.int64, copy=False), col.null, none
     text = _id_text(col.table)
     missing_t = normalise.null_mask(text)
+    if optional and missing_t.any():  # a victim or crime id written NULL / NA is missing: ""
+        text = np.where(missing_t, "", text).astype(text.dtype)
     missing = missing_t[col.index]
     if mode == "str" or state.kinds.get(field) == "str":
         state.kinds[field] = "str"
