@@ -696,3 +696,30 @@ def test_explain_table_and_errors(capsys: pytest.CaptureFixture[str], events_csv
     status, _, err = run(capsys, *explain_args(events_csv, "abc"))
     assert status == 2
     assert "integers" in err
+
+
+def test_output_never_replaces_the_events_file(
+    capsys: pytest.CaptureFixture[str], events_csv: Path
+) -> None:
+    before = events_csv.read_bytes()
+    status, _, err = run(capsys, *rank_args(events_csv, "-o", str(events_csv)))
+    assert status == 2
+    assert "events file itself" in err
+    assert events_csv.read_bytes() == before
+
+
+def test_output_to_a_directory_or_through_a_symlink(
+    capsys: pytest.CaptureFixture[str], events_csv: Path, tmp_path: Path
+) -> None:
+    status, _, err = run(capsys, *rank_args(events_csv, "-o", str(tmp_path)))
+    assert status == 2
+    assert str(tmp_path) in err
+    assert ".tmp" not in err
+    real = tmp_path / "real.csv"
+    real.write_text("old\n")
+    link = tmp_path / "link.csv"
+    link.symlink_to(real)
+    status, _, err = run(capsys, *rank_args(events_csv, "--format", "csv", "-o", str(link)))
+    assert status == 0, err
+    assert link.is_symlink()
+    assert real.read_text().startswith("rank,")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import io
 import json
 import os
@@ -51,8 +52,10 @@ def atomic_write(path: str | Path, *, newline: str | None = None) -> Iterator[IO
     the temporary file). A new file is readable by the owner only (0600: rankings name
     people); a file replaced keeps its permissions.
     """
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path()
+    target = Path(os.path.realpath(path))  # through a symlink: replace the file it names
+    if target.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a directory, not a file", str(path))
+    directory = target.parent
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     except OSError as exc:  # name the file asked for, not the temporary one

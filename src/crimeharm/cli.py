@@ -453,6 +453,7 @@ def _silence_stdout() -> None:
 
 
 def _cmd_rank(args: argparse.Namespace) -> int:
+    _refuse_overwriting_input(args)
     scheme = ch.get_scheme(args.scheme)
     decay = _decay_from_args(args)
     on_unknown, fallback = _unknown_policy(args)
@@ -501,14 +502,15 @@ def _cmd_rank(args: argparse.Namespace) -> int:
 def _cmd_explain(args: argparse.Namespace) -> int:
     from .explain import explain
 
+    _refuse_overwriting_input(args)
     scheme = ch.get_scheme(args.scheme)
     decay = _decay_from_args(args)
     on_unknown, fallback = _unknown_policy(args)
     events = _select(_read_events(args), args, scheme)
-    offender: Any = args.offender
+    offender: Any = args.offender.strip()
     if events.offender_id.dtype.kind == "i":
         try:
-            offender = int(args.offender)
+            offender = int(offender)
         except ValueError:
             msg = f"--offender {args.offender!r}: the offender ids in {args.events} are integers"
             raise _InputError(msg) from None
@@ -735,6 +737,14 @@ def _render(ranking: Ranking, fmt: str, header: list[str], extra: Any = None) ->
     if fmt == "json":
         return _output.ranking_json(ranking, extra)
     return _output.ranking_table(ranking, header)
+
+
+def _refuse_overwriting_input(args: argparse.Namespace) -> None:
+    """--output naming the events file would replace the input with the ranking: refuse."""
+    output = getattr(args, "output", None)
+    if output is not None and Path(output).resolve() == Path(args.events).resolve():
+        msg = f"--output {output} is the events file itself; choose another file"
+        raise _InputError(msg)
 
 
 def _emit(text: str, output: str | None, *, rows: int) -> None:
