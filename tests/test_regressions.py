@@ -101,3 +101,11 @@ def test_null_markers_in_victim_and_crime_ids_are_missing_not_text(tmp_path: Pat
     assert ev.crime_id is not None
     assert ev.victim_id.tolist() == ["", "5", "", "6"]
     assert ev.crime_id.tolist() == ["", "", "", ""]
+
+
+def test_a_blank_id_is_missing_in_small_and_large_events() -> None:
+    for n in (10, 1_200_000):
+        ids = np.full(n, "P1")
+        ids[n // 2] = "  \t"
+        with pytest.raises(ch.EventsError, match=f"row {n // 2}, column 'offender_id'"):
+            ch.Events(offender_id=ids, offence_code=np.full(n, "A"), date=np.full(n, "2020-01-01"))

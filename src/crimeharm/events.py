@@ -29,11 +29,26 @@ def _where(source: str | None, first_line: int | None, row: int) -> str:
     return f"{source}, line {first_line + row}"
 
 
+#: Whether each code point up to U+3000 (the highest ``str.isspace`` accepts) is a space.
+_IS_SPACE = np.array([chr(c).isspace() for c in range(0x3001)] + [False], dtype=bool)
+
+
+def _blank_strings(arr: npt.NDArray[np.str_]) -> npt.NDArray[np.bool_]:
+    """Empty or whitespace-only values; only values starting with a space are stripped."""
+    width = arr.dtype.itemsize // 4
+    if width == 0 or arr.size == 0:
+        return np.ones(arr.shape, dtype=bool)
+    first = np.ascontiguousarray(arr).view(np.uint32).reshape(arr.shape[0], width)[:, 0]
+    blank: npt.NDArray[np.bool_] = np.equal(first, 0)
+    maybe = np.flatnonzero(_IS_SPACE[np.minimum(first, 0x3001)])
+    if maybe.size:
+        blank[maybe] = np.char.str_len(np.char.strip(arr[maybe])) == 0
+    return blank
+
+
 def _is_missing(arr: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
     if arr.dtype.kind == "U":
-        if arr.size < 1_000_000:
-            return np.asarray(np.char.str_len(np.char.strip(arr)) == 0)
-        return np.asarray(arr == "")
+        return _blank_strings(arr)  # the same rule at every size
     if arr.dtype.kind == "O":
         return np.array(
             [v is None or v != v or (isinstance(v, str) and not v.strip()) for v in arr],
