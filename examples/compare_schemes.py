@@ -1,6 +1,6 @@
 """How much does the choice of weight scheme, decay or window change who is ranked on top?
 
-Scores a synthetic force (``crimeharm.demo``) four ways and compares every pair of rankings:
+Scores a synthetic force (``crimeharm.builtin.demo``) four ways and compares every pair of rankings:
 the CCHI 2020 with no decay; a "flat" scheme in which every offence weighs 1 (a count of
 offences); the CCHI with a one-year half-life; the CCHI over the last year only. For each pair
 it prints how many of the top 100 are shared (overlap and Jaccard) and the rank correlation
@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 import crimeharm as ch
-from crimeharm.compare import churn_over_time, compare_schemes
-from crimeharm.demo import make_demo_events
+from crimeharm.builtin.demo import make_demo_events
+from crimeharm.research.compare import churn_over_time, compare_schemes
 
 AS_OF = "2023-07-18"
 

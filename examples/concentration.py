@@ -1,22 +1,22 @@
 """How concentrated is harm? Gini, the "power few", by offence group and by victim.
 
-Scores a synthetic force (``crimeharm.demo``, calibrated so that harm is about as concentrated
-as published for Northamptonshire Police 2010-16) with the CCHI 2020 over five years and prints
-the share of harm held by the top 1%, 2%, 3%, 7% and 10% of offenders, how few offenders hold
-50/80/90% of it, the published "power few" figures next to the same shares here, and the Gini
+Scores a synthetic force (``crimeharm.builtin.demo``, calibrated so that harm is about as
+concentrated as published for Northamptonshire Police 2010-16) with the CCHI 2020 over five years
+and prints the share of harm held by the top 1%, 2%, 3%, 7% and 10% of offenders, how few offenders
+hold 50/80/90% of it, the published "power few" figures next to the same shares here, and the Gini
 by offence group and over victims.
 """
 
 from __future__ import annotations
 
 import crimeharm as ch
-from crimeharm.concentration import (
+from crimeharm.builtin.demo import make_demo_events
+from crimeharm.research.concentration import (
     compare_with_published,
     concentration,
     concentration_by_group,
     concentration_by_victim,
 )
-from crimeharm.demo import make_demo_events
 
 AS_OF = "2023-07-18"
 WINDOW = 1827  # the demo's five years, every event counts

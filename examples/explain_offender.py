@@ -1,6 +1,6 @@
 """Explain one offender's harm score, event by event, and check it against the ranking.
 
-Scores a synthetic force (``crimeharm.demo``: real CCHI 2020 offence codes, invented people)
+Scores a synthetic force (``crimeharm.builtin.demo``: real CCHI 2020 offence codes, invented people)
 as it stood a year before the data ends, with the CCHI, a three-year window and a one-year
 half-life, then explains the highest-ranked offender with at least five counted events: every
 counted event with its weight, age, decay factor and contribution, and how many events did not
@@ -13,8 +13,8 @@ meant to go.
 from __future__ import annotations
 
 import crimeharm as ch
-from crimeharm.demo import make_demo_events
-from crimeharm.explain import explain
+from crimeharm.builtin.demo import make_demo_events
+from crimeharm.research.explain import explain
 
 DATA_END = "2023-07-18"
 AS_OF = "2022-07-18"

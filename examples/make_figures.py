@@ -13,8 +13,8 @@ from pathlib import Path
 
 import crimeharm as ch
 from crimeharm import plots
-from crimeharm.demo import make_demo_events
-from crimeharm.sensitivity import sweep
+from crimeharm.builtin.demo import make_demo_events
+from crimeharm.research.sensitivity import sweep
 
 AS_OF = "2023-07-18"
 DPI = 110

@@ -1,6 +1,6 @@
 """Make a ranking reproducible (a manifest) and shareable (keyed pseudonyms).
 
-1. Score a synthetic force (``crimeharm.demo``) and write the top 10 to ``ranking.csv`` with
+1. Score a synthetic force (``crimeharm.builtin.demo``) and write the top 10 to ``ranking.csv`` with
    its manifest beside it (``ranking.csv.manifest.json``): library version, scheme checksum,
    decay, as_of, window, row report, and fingerprints of the input events and of the result.
 2. Later, check the events are the ones scored and reproduce the ranking bit for bit.
@@ -20,9 +20,9 @@ import tempfile
 from pathlib import Path
 
 import crimeharm as ch
-from crimeharm.demo import make_demo_events
-from crimeharm.manifest import Manifest, write_manifest_next_to
-from crimeharm.pseudonymise import pseudonymise
+from crimeharm.audit.manifest import Manifest, write_manifest_next_to
+from crimeharm.audit.pseudonymise import pseudonymise
+from crimeharm.builtin.demo import make_demo_events
 
 AS_OF = "2023-07-18"
 

@@ -3,7 +3,7 @@
 In July 2023 the Metropolitan Police began using the Cambridge Crime Harm Index to assess the
 offenders reported each year for violence against women and girls (VAWG) and to rank the 100
 who pose the highest risk. This script does the same calculation end to end on a synthetic
-force (``crimeharm.demo``: real CCHI offence codes, invented people):
+force (``crimeharm.builtin.demo``: real CCHI offence codes, invented people):
 
 1. generate five years of a force's recorded offences;
 2. keep sexual offences and violence against the person with a female victim;
@@ -25,8 +25,8 @@ from collections.abc import Sequence
 import numpy as np
 
 import crimeharm as ch
-from crimeharm.concentration import concentration
-from crimeharm.demo import DEFAULT_EVENTS, make_demo_events
+from crimeharm.builtin.demo import DEFAULT_EVENTS, make_demo_events
+from crimeharm.research.concentration import concentration
 
 AS_OF = "2023-07-18"  # the day the Met's approach was reported; the demo data ends here
 WINDOW_DAYS = 1826  # five years, including one leap day

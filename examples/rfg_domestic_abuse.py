@@ -16,9 +16,9 @@ import argparse
 import numpy as np
 
 import crimeharm as ch
-from crimeharm.demo import make_demo_events
+from crimeharm.builtin.demo import make_demo_events
 from crimeharm.plugins import get_scorer
-from crimeharm.sensitivity import jaccard
+from crimeharm.research.sensitivity import jaccard
 
 AS_OF = "2023-07-18"
 
@@ -40,7 +40,9 @@ def main(argv: list[str] | None = None) -> None:
         f"{len(events):,} demo events; {len(abuse):,} violent or sexual offences against a person"
     )
 
-    model = get_scorer("rfgv")  # = crimeharm.rfg.RFGModel.rfgv(): window 1096 days, 2+ victims
+    model = get_scorer(
+        "rfgv"
+    )  # = crimeharm.research.rfg.RFGModel.rfgv(): window 1096 days, 2+ victims
     result = model.score(abuse, scheme, as_of=AS_OF)
     eligible = int(np.count_nonzero(result.eligible))
     print(f"{len(result):,} perpetrators in the last 3 years; {eligible:,} with 2+ victims")

@@ -1,7 +1,7 @@
 """How much does the top 100 depend on the recency decay and window? (demo force data)
 
-Scores the synthetic force of :func:`crimeharm.demo.make_demo_events` under a grid of windows
-and exponential half-lives, prints how much each setting's top 100 overlaps the baseline's
+Scores the synthetic force of :func:`crimeharm.builtin.demo.make_demo_events` under a grid of
+windows and exponential half-lives, prints how much each setting's top 100 overlaps the baseline's
 (5-year window, no decay), then puts bootstrap confidence intervals on the ranks of the
 baseline's top 10.
 
@@ -14,8 +14,8 @@ import argparse
 import time
 
 import crimeharm as ch
-from crimeharm.demo import make_demo_events
-from crimeharm.sensitivity import bootstrap_ranks, sweep
+from crimeharm.builtin.demo import make_demo_events
+from crimeharm.research.sensitivity import bootstrap_ranks, sweep
 
 AS_OF = "2023-07-18"
 

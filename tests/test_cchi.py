@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 
 import crimeharm as ch
-from crimeharm.cchi import CONFLICT_POLICIES, load_cchi_2020
+from crimeharm.builtin.cchi import CONFLICT_POLICIES, load_cchi_2020
 from crimeharm.testing import check_scheme
 
-CSV = Path(__file__).resolve().parents[1] / "src" / "crimeharm" / "data" / "cchi_2020.csv"
+CSV = (
+    Path(__file__).resolve().parents[1] / "src" / "crimeharm" / "builtin" / "data" / "cchi_2020.csv"
+)
 HO_CONFLICTS = {
     "005/01", "008/01", "008/06", "019/08", "028/03", "067/01",
     "069/05", "079/05", "099/99", "125/12", "810/90",

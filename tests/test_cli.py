@@ -19,7 +19,9 @@ import numpy as np
 import pytest
 
 import crimeharm as ch
-from crimeharm import _output, cli
+from crimeharm import cli
+from crimeharm.cli import common as cli_common
+from crimeharm.io import write as _output
 
 AS_OF = "2023-07-18"
 HEADER = "offender_id,offence_code,date,victim_id,victim_sex\n"
@@ -203,7 +205,7 @@ def test_output_file_is_complete_and_no_temp_file_is_left(
 def test_output_gets_a_manifest_that_verifies_against_the_input(
     capsys: pytest.CaptureFixture[str], events_csv: Path, tmp_path: Path
 ) -> None:
-    from crimeharm.manifest import Manifest
+    from crimeharm.audit.manifest import Manifest
 
     target = tmp_path / "ranking.json"
     status, _, err = run(capsys, *rank_args(events_csv, "--format", "json", "-o", str(target)))
@@ -532,8 +534,8 @@ def test_progress_line_for_big_inputs_on_a_terminal(
     capsys: pytest.CaptureFixture[str], events_csv: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, plain, _ = run(capsys, *rank_args(events_csv, "--format", "csv"))
-    monkeypatch.setattr(cli, "PROGRESS_ROWS", 0)
-    monkeypatch.setattr(cli, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(cli_common, "PROGRESS_ROWS", 0)
+    monkeypatch.setattr(cli_common, "CHUNK_ROWS", 2)
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     status, chunked, err = run(capsys, *rank_args(events_csv, "--format", "csv"))
     assert status == 0
@@ -551,8 +553,8 @@ def test_chunked_reading_falls_back_to_whole_file_rules(
     path.write_text(HEADER + "\n".join([*ROWS[:4], "X777,046/00,2023-07-01,5,U"]) + "\n")
     status, plain, err = run(capsys, *rank_args(path, "--format", "csv"))
     assert status == 0, err
-    monkeypatch.setattr(cli, "PROGRESS_ROWS", 0)
-    monkeypatch.setattr(cli, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(cli_common, "PROGRESS_ROWS", 0)
+    monkeypatch.setattr(cli_common, "CHUNK_ROWS", 2)
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     status, chunked, _ = run(capsys, *rank_args(path, "--format", "csv"))
     assert status == 0
@@ -563,7 +565,7 @@ def test_chunked_reading_falls_back_to_whole_file_rules(
 def test_no_progress_line_when_stderr_is_not_a_terminal(
     capsys: pytest.CaptureFixture[str], events_csv: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cli, "PROGRESS_ROWS", 0)
+    monkeypatch.setattr(cli_common, "PROGRESS_ROWS", 0)
     status, _, err = run(capsys, *rank_args(events_csv, "--format", "csv"))
     assert status == 0
     assert err == ""

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import crimeharm as ch
-from crimeharm.compare import (
+from crimeharm.errors import ParameterError
+from crimeharm.research.compare import (
     _inversions,
     churn_over_time,
     compare,
@@ -19,7 +20,6 @@ from crimeharm.compare import (
     kendall_tau_b,
     spearman,
 )
-from crimeharm.errors import ParameterError
 
 AS_OF = "2023-07-18"
 SCHEME = ch.WeightScheme.from_mapping({"A": 1.0, "B": 10.0, "C": 100.0, "D": 3650.0}, name="s")

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import crimeharm as ch
-from crimeharm.concentration import (
+from crimeharm.errors import ParameterError
+from crimeharm.research.concentration import (
     PUBLISHED_FIGURES,
     compare_with_published,
     concentration,
@@ -23,7 +24,6 @@ from crimeharm.concentration import (
     power_few,
     top_share,
 )
-from crimeharm.errors import ParameterError
 
 AS_OF = "2023-07-18"
 # zero or a harm of at least 0.001 (subnormal floats are not harms)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import crimeharm as ch
-from crimeharm.decay import decay_table
+from crimeharm.core.decay import decay_table
 from crimeharm.testing import check_decay
 
 AGES = np.array([0, 1, 182, 365, 730, 1095, 1825, 1826, 10_000], dtype=np.int64)

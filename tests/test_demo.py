@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import crimeharm as ch
-from crimeharm.demo import DEFAULT_EVENTS, make_demo_events
+from crimeharm.builtin.demo import DEFAULT_EVENTS, make_demo_events
 from crimeharm.errors import ParameterError
 
 AS_OF = np.datetime64("2023-07-18", "D")

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 import crimeharm as ch
-from crimeharm.demo import make_demo_events
+from crimeharm.builtin.demo import make_demo_events
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "examples" / "met_vawg_top100.py"

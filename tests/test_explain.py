@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import crimeharm as ch
+from crimeharm.core.results import AFTER_AS_OF, OUTSIDE_WINDOW, UNKNOWN_CODE
 from crimeharm.errors import DataError, ParameterError
-from crimeharm.explain import explain, explain_scores, sequential_sum
-from crimeharm.results import AFTER_AS_OF, OUTSIDE_WINDOW, UNKNOWN_CODE
+from crimeharm.research.explain import explain, explain_scores, sequential_sum
 
 SCHEME = ch.WeightScheme.from_offences(
     [

@@ -1,4 +1,4 @@
-"""Tests of crimeharm._hashing: group_rows and StringIndex against np.unique and dict lookups.
+"""Tests of crimeharm.kernels.hashing: group_rows and StringIndex against np.unique and dicts.
 
 Behaviour only (which rows share a group, which position a string has); hash values, slot
 layout and table sizes are free to change.
@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crimeharm import _hashing
-from crimeharm._hashing import StringIndex, group_rows
+from crimeharm.kernels import hashing as _hashing
+from crimeharm.kernels.hashing import StringIndex, group_rows
 from crimeharm.testing import strategies as chst
 
 INT64 = np.iinfo(np.int64)
@@ -215,7 +215,7 @@ def test_string_index_survives_hash_collisions(monkeypatch: pytest.MonkeyPatch) 
 
 COLLIDING_TABLE = """
 import numpy as np
-from crimeharm import _hashing
+from crimeharm.kernels import hashing as _hashing
 _hashing.string_hash = lambda v: np.char.str_len(np.asarray(v)).astype(np.uint64)
 idx = _hashing.StringIndex(np.array(["aé", "éa"]))
 assert idx.lookup(np.array(["éa", "aé", "éé"])).tolist() == [1, 0, -1]

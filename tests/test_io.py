@@ -11,7 +11,7 @@ import pytest
 
 import crimeharm as ch
 from crimeharm import io as chio
-from crimeharm import normalise
+from crimeharm.io import normalise
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")

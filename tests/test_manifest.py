@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 
 import crimeharm as ch
-from crimeharm.errors import DataError, ParameterError
-from crimeharm.manifest import (
+from crimeharm.audit.manifest import (
     MANIFEST_FORMAT,
     Manifest,
     fingerprint_events,
@@ -20,6 +19,7 @@ from crimeharm.manifest import (
     manifest_path_for,
     write_manifest_next_to,
 )
+from crimeharm.errors import DataError, ParameterError
 
 AS_OF = "2023-07-18"
 SCHEME = ch.WeightScheme.from_mapping({"A": 1.5, "B": 10.0, "C": 365.0}, name="toy", version="1")

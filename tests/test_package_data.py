@@ -1,4 +1,4 @@
-"""Tests of the data files shipped in ``crimeharm/data``.
+"""Tests of the data files shipped in ``crimeharm/builtin/data``.
 
 The files are built by ``tools/build_package_data.py``; these tests read only the
 shipped files (located relative to this file, so the package need not be installed).
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-DATA_DIR = Path(__file__).resolve().parents[1] / "src" / "crimeharm" / "data"
+DATA_DIR = Path(__file__).resolve().parents[1] / "src" / "crimeharm" / "builtin" / "data"
 
 CCHI_HEADER = [
     "athena_urn", "ho_code", "cjs_codes", "weight", "title", "short_title", "group",

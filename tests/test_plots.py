@@ -1,4 +1,4 @@
-"""Tests of crimeharm.plots: figure contents (labels, points, lines), no image comparison."""
+"""Tests of crimeharm.research.plots: figure contents (labels, points, lines), no image diff."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 import crimeharm as ch
 from crimeharm.errors import ParameterError
-from crimeharm.sensitivity import sweep
+from crimeharm.research.sensitivity import sweep
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
@@ -43,7 +43,8 @@ def make_events(seed: int = 0, n: int = 400, offenders: int = 50) -> ch.Events:
 
 def test_import_crimeharm_does_not_import_matplotlib() -> None:
     code = (
-        "import sys, crimeharm, crimeharm.plots, crimeharm.sensitivity, crimeharm.rfg; "
+        "import sys, crimeharm, crimeharm.research.plots, crimeharm.research.sensitivity, "
+        "crimeharm.research.rfg; "
         "print('matplotlib' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

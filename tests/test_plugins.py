@@ -96,7 +96,7 @@ def test_builtins_are_registered() -> None:
     assert set(ch.list_schemes()) >= BUILTIN_SCHEMES
     assert set(ch.list_decays()) >= BUILTIN_DECAYS
     info = {row["name"]: row for row in ch.scheme_info()}
-    assert info["cchi-2020"]["plugin"] == "crimeharm.builtin"
+    assert info["cchi-2020"]["plugin"] == "crimeharm.builtin.hooks"
     assert info["cchi-2020"]["unit"] == "days"
     assert info["cchi-2020-athena"]["key_system"] == "athena"
 
@@ -222,7 +222,7 @@ def test_shadowing_a_builtin_scheme_names_both_plugins() -> None:
     ch.register_plugin(scheme_plugin(toy_scheme("cchi-2020")), name="impostor")
     with pytest.raises(ch.PluginError) as info:
         ch.get_scheme("cchi-2020")
-    assert "crimeharm.builtin" in str(info.value)
+    assert "crimeharm.builtin.hooks" in str(info.value)
     assert "impostor" in str(info.value)
 
 
@@ -231,7 +231,7 @@ def test_duplicate_decay_name_names_both_plugins() -> None:
     with pytest.raises(ch.PluginError) as info:
         ch.list_decays()
     assert "'exponential'" in str(info.value)
-    assert "'crimeharm.builtin'" in str(info.value)
+    assert "'crimeharm.builtin.hooks'" in str(info.value)
     assert "'dd'" in str(info.value)
 
 

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import crimeharm as ch
+from crimeharm.audit.pseudonymise import pseudonymise, pseudonymise_ids
 from crimeharm.errors import ParameterError
-from crimeharm.pseudonymise import pseudonymise, pseudonymise_ids
 
 KEY = bytes(range(32))
 OTHER_KEY = bytes(range(1, 33))

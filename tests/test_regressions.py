@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import crimeharm as ch
-from crimeharm._hashing import StringIndex
+from crimeharm.kernels.hashing import StringIndex
 
 SCHEME = ch.WeightScheme.from_mapping({"A": 1.0}, name="t", unit="days")
 

@@ -1,4 +1,4 @@
-"""Tests of crimeharm.rfg (RFG / RFGV banding) and its registration as scorer plugins."""
+"""Tests of crimeharm.research.rfg (RFG / RFGV banding) and its registration as scorer plugins."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import crimeharm as ch
 import crimeharm.plugins as plugins
 from crimeharm.errors import ParameterError, PluginError, PluginWarning, UnknownNameError
-from crimeharm.rfg import RFGModel, RFGResult, quantile_bands, rfg_score, threshold_bands
+from crimeharm.research.rfg import RFGModel, RFGResult, quantile_bands, rfg_score, threshold_bands
 
 AS_OF = np.datetime64("2023-07-18")
 SCHEME = ch.WeightScheme.from_mapping(
@@ -311,7 +311,7 @@ def test_duplicate_scorer_name_names_both_plugins(registry: plugins.Registry) ->
     ch.register_plugin(Clash(), name="clash")
     with pytest.raises(PluginError, match="scorer name 'rfg' is registered twice") as info:
         plugins.list_scorers()
-    assert "'crimeharm.builtin'" in str(info.value)
+    assert "'crimeharm.builtin.hooks'" in str(info.value)
     assert "'clash'" in str(info.value)
 
 

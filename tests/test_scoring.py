@@ -1,4 +1,4 @@
-"""Tests of crimeharm.scoring: score() and top() on hand-computed examples and edge cases."""
+"""Tests of crimeharm.core.scoring: score() and top() on hand-computed examples and edge cases."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from crimeharm.testing import assert_scores_equal, reference_harm
 AS_OF = np.datetime64("2023-07-18", "D")
 DAY = np.timedelta64(1, "D")
 
-# Real CCHI 2020 weights (days), from src/crimeharm/data/cchi_2020.csv:
+# Real CCHI 2020 weights (days), from src/crimeharm/builtin/data/cchi_2020.csv:
 MURDER = "001/01"  # Murder - of persons aged 1 year or over: 5475
 ROBBERY = "034/01"  # Robbery (of business or personal property): 365
 THEFT_PERSON = "039/00"  # Theft from the person of another: 2

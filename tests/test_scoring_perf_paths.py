@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import crimeharm as ch
-from crimeharm import _hashing
-from crimeharm._hashing import PARALLEL_MIN, StringIndex, group_sorted, pack_ascii
+from crimeharm.kernels import hashing as _hashing
+from crimeharm.kernels.hashing import PARALLEL_MIN, StringIndex, group_sorted, pack_ascii
 from crimeharm.testing import assert_scores_equal
 
 AS_OF = np.datetime64("2023-07-18", "D")
@@ -87,7 +87,7 @@ def test_threaded_score_matches_numpy(str_ids: bool, categorical: bool, window: 
 
 
 def test_top_equals_score_top_on_heavy_tailed_data(monkeypatch: pytest.MonkeyPatch) -> None:
-    from crimeharm import scoring
+    from crimeharm.core import scoring
 
     for str_ids, categorical in ((False, False), (False, True), (True, False)):
         ev = harmv1_like(N, 2, str_ids=str_ids, categorical=categorical)

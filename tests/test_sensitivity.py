@@ -1,4 +1,4 @@
-"""Tests of crimeharm.sensitivity: parameter sweeps and bootstrap rank intervals.
+"""Tests of crimeharm.research.sensitivity: parameter sweeps and bootstrap rank intervals.
 
 Expectations come from crimeharm.score on each setting (sweeps) and from a plain loop that
 rescoress resampled events with crimeharm.score (bootstrap), never from stored numbers.
@@ -15,7 +15,13 @@ from hypothesis import strategies as st
 
 import crimeharm as ch
 from crimeharm.errors import ParameterError
-from crimeharm.sensitivity import BootstrapResult, SweepResult, bootstrap_ranks, jaccard, sweep
+from crimeharm.research.sensitivity import (
+    BootstrapResult,
+    SweepResult,
+    bootstrap_ranks,
+    jaccard,
+    sweep,
+)
 
 AS_OF = "2023-07-18"
 # integer weights: sums are exact in float64, so ties break the same way in every method

@@ -1,4 +1,4 @@
-"""Tests of crimeharm.streaming: chunked scoring and merging equal scoring all events at once."""
+"""Tests of crimeharm.scale.streaming: chunked scoring and merging equal scoring all at once."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import crimeharm as ch
-from crimeharm.streaming import Partial, Scorer, merge_partials, partial_of, score_file
+from crimeharm.scale.streaming import Partial, Scorer, merge_partials, partial_of, score_file
 from crimeharm.testing import assert_scores_equal
 from crimeharm.testing import strategies as chst
 
@@ -252,7 +252,7 @@ def test_partials_handed_out_are_not_changed_by_later_chunks() -> None:
 
 def test_new_offenders_fold_into_the_state(monkeypatch: pytest.MonkeyPatch) -> None:
     # every chunk brings new offenders; a tiny fold threshold folds them in again and again
-    import crimeharm.streaming as streaming
+    import crimeharm.scale.streaming as streaming
 
     monkeypatch.setattr(streaming, "_FRESH_MIN", 1)
     ev = random_events(8_000, 13)

@@ -1,4 +1,4 @@
-"""Order-independent per-offender sums (crimeharm._summation)."""
+"""Order-independent per-offender sums (crimeharm.kernels.summation)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crimeharm._summation import GRID, _split, group_sums, total
+from crimeharm.kernels.summation import GRID, _split, group_sums, total
 
 # contributions as the scorer makes them: a weight in days times a decay factor. (Contrived
 # floats spanning 60+ binary orders of magnitude could still round differently; see the module.)

@@ -7,7 +7,7 @@ Run from anywhere::
 The script is deterministic and stdlib-only.  It verifies the sha256 of every raw
 input, applies a fixed list of named data fixes (each must touch exactly the rows
 it is meant to touch), validates every row, and writes ``cchi_2020.csv``,
-``ho_codes.csv`` and ``PROVENANCE.md`` into ``src/crimeharm/data/``.  Any fault
+``ho_codes.csv`` and ``PROVENANCE.md`` into ``src/crimeharm/builtin/data/``.  Any fault
 that is not covered by a named fix stops the build.  ``--check`` rebuilds in
 memory and fails if the files on disk differ.
 """
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_RAW = REPO_ROOT.parent / "shared" / "data" / "raw"
-DEFAULT_OUT = REPO_ROOT / "src" / "crimeharm" / "data"
+DEFAULT_OUT = REPO_ROOT / "src" / "crimeharm" / "builtin" / "data"
 
 CCHI_RAW = Path("cchi") / "cchi_2020_values.csv"
 CCHI_RAW_SHA256 = "a0946dd811ae68dbb50088ad8b710f2ea8a8a235d1cd302a13e458b07e95d707"

@@ -11,8 +11,12 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from .cchi import cchi_conflicts, cchi_offences
-from .decay import Decay, ExponentialDecay, LinearDecay, NoDecay, StepDecay
+from .builtin.cchi import cchi_conflicts, cchi_offences
+from .core.decay import Decay, ExponentialDecay, LinearDecay, NoDecay, StepDecay
+from .core.events import Events
+from .core.results import Ranking, Report, ScoreParams, Scores
+from .core.schemes import OffenceType, WeightScheme
+from .core.scoring import score, top
 from .errors import (
     CrimeHarmError,
     DataError,
@@ -26,7 +30,6 @@ from .errors import (
     UnknownCodeError,
     UnknownNameError,
 )
-from .events import Events
 from .hookspecs import hookimpl
 from .plugins import (
     DecayProvider,
@@ -42,15 +45,16 @@ from .plugins import (
     scheme_info,
     unregister_plugin,
 )
-from .results import Ranking, Report, ScoreParams, Scores
-from .schemes import OffenceType, WeightScheme
-from .scoring import score, top
 
 if TYPE_CHECKING:
     __version__: str
     # the names below load on first use (PEP 562) to keep `import crimeharm` fast
-    from . import plots
-    from .compare import (
+    from .audit.manifest import Manifest, fingerprint_events, write_manifest_next_to
+    from .audit.pseudonymise import pseudonymise_ids
+    from .builtin.demo import make_demo_events
+    from .io.readers import ReadOptions, iter_csv, iter_parquet, read_csv, read_parquet
+    from .research import plots
+    from .research.compare import (
         Comparison,
         ComparisonTable,
         churn_over_time,
@@ -58,7 +62,7 @@ if TYPE_CHECKING:
         kendall_tau_b,
         spearman,
     )
-    from .concentration import (
+    from .research.concentration import (
         PUBLISHED_FIGURES,
         Concentration,
         concentration_by_group,
@@ -69,17 +73,13 @@ if TYPE_CHECKING:
         power_few,
         top_share,
     )
-    from .demo import make_demo_events
-    from .explain import Explanation
-    from .io import ReadOptions, iter_csv, iter_parquet, read_csv, read_parquet
-    from .manifest import Manifest, fingerprint_events, write_manifest_next_to
-    from .pseudonymise import pseudonymise_ids
-    from .rfg import RFGModel, RFGResult, rfg_score
-    from .sensitivity import BootstrapResult, SweepResult, bootstrap_ranks, sweep
-    from .streaming import Scorer, score_file
+    from .research.explain import Explanation
+    from .research.rfg import RFGModel, RFGResult, rfg_score
+    from .research.sensitivity import BootstrapResult, SweepResult, bootstrap_ranks, sweep
+    from .scale.streaming import Scorer, score_file
 
 _LAZY = {
-    "plots": "",
+    "plots": "research.plots",
     **dict.fromkeys(
         (
             "Comparison",
@@ -89,7 +89,7 @@ _LAZY = {
             "kendall_tau_b",
             "spearman",
         ),
-        "compare",
+        "research.compare",
     ),
     **dict.fromkeys(
         (
@@ -103,16 +103,20 @@ _LAZY = {
             "power_few",
             "top_share",
         ),
-        "concentration",
+        "research.concentration",
     ),
-    "make_demo_events": "demo",
-    "Explanation": "explain",
-    **dict.fromkeys(("ReadOptions", "iter_csv", "iter_parquet", "read_csv", "read_parquet"), "io"),
-    **dict.fromkeys(("Manifest", "fingerprint_events", "write_manifest_next_to"), "manifest"),
-    "pseudonymise_ids": "pseudonymise",
-    **dict.fromkeys(("RFGModel", "RFGResult", "rfg_score"), "rfg"),
-    **dict.fromkeys(("BootstrapResult", "SweepResult", "bootstrap_ranks", "sweep"), "sensitivity"),
-    **dict.fromkeys(("Scorer", "score_file"), "streaming"),
+    "make_demo_events": "builtin.demo",
+    "Explanation": "research.explain",
+    **dict.fromkeys(
+        ("ReadOptions", "iter_csv", "iter_parquet", "read_csv", "read_parquet"), "io.readers"
+    ),
+    **dict.fromkeys(("Manifest", "fingerprint_events", "write_manifest_next_to"), "audit.manifest"),
+    "pseudonymise_ids": "audit.pseudonymise",
+    **dict.fromkeys(("RFGModel", "RFGResult", "rfg_score"), "research.rfg"),
+    **dict.fromkeys(
+        ("BootstrapResult", "SweepResult", "bootstrap_ranks", "sweep"), "research.sensitivity"
+    ),
+    **dict.fromkeys(("Scorer", "score_file"), "scale.streaming"),
 }
 
 
@@ -129,8 +133,8 @@ def __getattr__(name: str) -> Any:
     if module is None:
         msg = f"module 'crimeharm' has no attribute {name!r}"
         raise AttributeError(msg)
-    if module == "":
-        value: Any = import_module(f".{name}", __name__)
+    if name == "plots":
+        value: Any = import_module(".research.plots", __name__)
     else:
         value = getattr(import_module(f".{module}", __name__), name)
     globals()[name] = value

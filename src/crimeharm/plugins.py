@@ -1,6 +1,6 @@
 """The plugin registry: a pluggy manager built on first use; name -> scheme/decay/scorer lookups.
 
-Built-ins register through the same hooks as third-party plugins (``crimeharm.builtin``).
+Built-ins register through the same hooks as third-party plugins (``crimeharm.builtin.hooks``).
 Installed plugins are found through the ``crimeharm`` entry-point group; set
 ``CRIMEHARM_DISABLE_PLUGINS=name1,name2`` to skip some. A plugin that fails to import, or whose
 hook raises, is skipped with a :class:`PluginWarning`; a duplicate name or a malformed return
@@ -19,9 +19,9 @@ import attrs
 import pluggy
 
 from . import hookspecs
-from .decay import Decay, decay_table
+from .core.decay import Decay, decay_table
+from .core.schemes import WeightScheme
 from .errors import CrimeHarmError, PluginError, PluginWarning, UnknownNameError
-from .schemes import WeightScheme
 
 __all__ = [
     "DISABLE_ENV",
@@ -42,7 +42,7 @@ __all__ = [
 
 DISABLE_ENV = "CRIMEHARM_DISABLE_PLUGINS"
 ENTRY_POINT_GROUP = "crimeharm"
-_BUILTIN = "crimeharm.builtin"
+_BUILTIN = "crimeharm.builtin.hooks"
 
 
 @attrs.frozen
@@ -122,7 +122,7 @@ class Registry:
             if self._pm is None:
                 pm = pluggy.PluginManager(hookspecs.PROJECT)
                 pm.add_hookspecs(hookspecs)
-                from . import builtin
+                from .builtin import hooks as builtin
 
                 pm.register(builtin, name=_BUILTIN)
                 _load_entry_points(pm)

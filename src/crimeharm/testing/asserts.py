@@ -14,11 +14,11 @@ from typing import Any, NoReturn
 import numpy as np
 import numpy.typing as npt
 
-from ..decay import Decay
-from ..events import Events
+from ..core.decay import Decay
+from ..core.events import Events
+from ..core.results import Ranking, Scores
+from ..core.schemes import WeightScheme
 from ..plugins import get_decay, get_scheme, list_decays, list_schemes
-from ..results import Ranking, Scores
-from ..schemes import WeightScheme
 
 __all__ = ["assert_scores_equal", "check_decay", "check_scheme", "reference_harm"]
 
@@ -166,7 +166,7 @@ def check_scheme(scheme: WeightScheme | str, **options: Any) -> WeightScheme:
     if codes.size and scheme.with_weights({codes[0]: weights[0] + 1.0}).checksum == scheme.checksum:
         _fail(f"{label}: checksum does not change when a weight changes")
     if codes.size:
-        from ..scoring import score
+        from ..core.scoring import score
 
         day = np.datetime64("2020-01-01", "D")
         ev = Events(

@@ -20,10 +20,10 @@ from typing import Any, Literal
 import numpy as np
 from hypothesis import strategies as st
 
-from ..decay import Decay
-from ..events import Events
+from ..core.decay import Decay
+from ..core.events import Events
+from ..core.schemes import WeightScheme
 from ..plugins import get_decay, get_scheme, list_decays, list_schemes
-from ..schemes import WeightScheme
 
 __all__ = [
     "AS_OF",

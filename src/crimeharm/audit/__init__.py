@@ -1,0 +1,1 @@
+"""Accountability: manifests that reproduce a result, and keyed pseudonymisation of ids."""

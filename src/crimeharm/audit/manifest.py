@@ -1,0 +1,319 @@
+"""Manifests: everything needed to reproduce a score or ranking, written next to the output.
+
+A :class:`Manifest` records the library version, the scheme (name, version, checksum), the
+decay and its parameters, ``as_of``, the window, the row report, the input's row count and a
+fingerprint of the input events, and a fingerprint of the result. ``verify(events)`` says
+whether some events are the ones scored; ``reproduce(events)`` scores them again and checks the
+result is identical.
+
+Input fingerprint ("crimeharm-events-v1"): sha256 over the UTF-8 line
+``crimeharm-events-v1`` and then, for each of ``offender_id``, ``offence_code``, ``date`` and
+(when present) ``victim_id`` in that order, a header line ``name:kind:rows`` followed by the
+column's canonical bytes:
+
+- integers (kind ``int64``): the values as little-endian int64;
+- strings (kind ``str``): the length of each value in code points as little-endian int64, then
+  the code points of all values one after another as little-endian uint32 (UTF-32), so the
+  width numpy happens to store them at does not matter;
+- dates (kind ``date``): days since 1970-01-01 as little-endian int64.
+
+Offence codes are fingerprinted as strings, whether stored as strings or as categories, so the
+same events give the same fingerprint either way. Row order matters (it can change the last bits
+of a float sum). Extra columns and ``crime_id`` do not affect scores and are not fingerprinted.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+
+from ..core.events import Events
+from ..core.results import Ranking, Scores
+from ..errors import DataError, ParameterError
+
+__all__ = [
+    "FINGERPRINT_METHOD",
+    "MANIFEST_FORMAT",
+    "Manifest",
+    "fingerprint_events",
+    "fingerprint_result",
+    "manifest_path_for",
+    "write_manifest_next_to",
+]
+
+MANIFEST_FORMAT = "crimeharm-manifest/1"
+FINGERPRINT_METHOD = "crimeharm-events-v1"
+RESULT_METHOD = "crimeharm-result-v1"
+SUFFIX = ".manifest.json"
+
+
+def _string_bytes(h: Any, values: npt.NDArray[Any]) -> None:
+    n = values.shape[0]
+    width = values.dtype.itemsize // 4
+    if n == 0 or width == 0:
+        h.update(np.zeros(n, dtype="<i8").tobytes())
+        return
+    arr = np.ascontiguousarray(values, dtype=f"<U{width}")
+    words = arr.view("<u4").reshape(n, width)
+    nonzero = words != 0
+    last = width - np.argmax(nonzero[:, ::-1], axis=1)
+    lengths = np.where(nonzero.any(axis=1), last, 0).astype("<i8")
+    h.update(lengths.tobytes())
+    keep = np.arange(width)[None, :] < lengths[:, None]
+    h.update(np.ascontiguousarray(words[keep]).tobytes())
+
+
+def _column_bytes(h: Any, name: str, values: npt.NDArray[Any]) -> None:
+    n = values.shape[0]
+    if values.dtype.kind == "M":
+        kind = "date"
+        payload: bytes | None = (
+            values.astype("datetime64[D]").view(np.int64).astype("<i8").tobytes()
+        )
+    elif values.dtype.kind in "iub":
+        kind = "int64"
+        payload = values.astype("<i8").tobytes()
+    elif values.dtype.kind == "U":
+        kind = "str"
+        payload = None
+    else:
+        msg = f"cannot fingerprint column {name!r} of dtype {values.dtype}"
+        raise ParameterError(msg)
+    h.update(f"{name}:{kind}:{n}\n".encode())
+    if payload is None:
+        _string_bytes(h, values)
+    else:
+        h.update(payload)
+
+
+def fingerprint_events(events: Events) -> str:
+    """sha256 hex digest of the columns that scoring reads (see the module notes)."""
+    h = hashlib.sha256(f"{FINGERPRINT_METHOD}\n".encode())
+    _column_bytes(h, "offender_id", events.offender_id)
+    _column_bytes(h, "offence_code", events.code_strings())
+    _column_bytes(h, "date", events.date)
+    if events.victim_id is not None:
+        _column_bytes(h, "victim_id", events.victim_id)
+    return h.hexdigest()
+
+
+def fingerprint_result(result: Scores | Ranking) -> str:
+    """sha256 hex digest of a result's rows in ranking order: offender id, harm, count.
+
+    Harm is hashed as float64 bytes: any change in the last bit changes the digest.
+    """
+    rows = result.ranking() if isinstance(result, Scores) else result
+    h = hashlib.sha256(f"{RESULT_METHOD}\n".encode())
+    _column_bytes(h, "offender_id", rows.offender_id)
+    h.update(f"harm:float64:{len(rows)}\n".encode())
+    h.update(np.ascontiguousarray(rows.harm, dtype="<f8").tobytes())
+    _column_bytes(h, "count", rows.count)
+    return h.hexdigest()
+
+
+def _library_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("crimeharm")
+    except PackageNotFoundError:
+        return "0.0.0+unknown"
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+@attrs.frozen
+class Manifest:
+    """How a score or ranking was made, and a fingerprint of what it was made from.
+
+    ``result_kind`` is "scores" or "ranking"; ``result_rows`` its row count; ``report`` the row
+    accounting (``Report.to_dict()``); ``created_at`` an ISO 8601 UTC timestamp.
+    """
+
+    library_version: str
+    scheme: str
+    scheme_version: str
+    scheme_checksum: str
+    decay: str
+    decay_params: Mapping[str, Any]
+    as_of: str
+    window_days: int | None
+    on_unknown: str
+    fallback_weight: float | None
+    input_rows: int
+    input_fingerprint: str
+    report: Mapping[str, Any]
+    result_kind: str
+    result_rows: int
+    result_fingerprint: str
+    created_at: str
+    input_dropped: Mapping[str, int] = attrs.field(factory=dict)
+    fingerprint_method: str = FINGERPRINT_METHOD
+    format: str = MANIFEST_FORMAT
+
+    @classmethod
+    def from_result(
+        cls, result: Scores | Ranking, events: Events, *, created_at: str | None = None
+    ) -> Manifest:
+        """The manifest of ``result`` computed from ``events``."""
+        if events.n_rows != result.report.total:
+            msg = (
+                f"these events have {events.n_rows:,} rows but the result was computed from "
+                f"{result.report.total:,}: pass the events that were scored"
+            )
+            raise ParameterError(msg)
+        p = result.params
+        return cls(
+            library_version=_library_version(),
+            scheme=p.scheme,
+            scheme_version=p.scheme_version,
+            scheme_checksum=p.scheme_checksum,
+            decay=p.decay,
+            decay_params=json.loads(json.dumps(dict(p.decay_params))),
+            as_of=str(p.as_of),
+            window_days=p.window_days,
+            on_unknown=p.on_unknown,
+            fallback_weight=p.fallback_weight,
+            input_rows=len(events),
+            input_fingerprint=fingerprint_events(events),
+            report=result.report.to_dict(),
+            result_kind="scores" if isinstance(result, Scores) else "ranking",
+            result_rows=len(result),
+            result_fingerprint=fingerprint_result(result),
+            created_at=created_at or _now(),
+            input_dropped={str(k): int(v) for k, v in events.dropped.items()},
+        )
+
+    # -- checks ---------------------------------------------------------------------------------
+
+    def verify(self, events: Events) -> bool:
+        """True iff ``events`` have the recorded row count and fingerprint."""
+        return (
+            len(events) == self.input_rows and fingerprint_events(events) == self.input_fingerprint
+        )
+
+    def matches(self, result: Scores | Ranking) -> bool:
+        """True iff ``result`` is row for row, bit for bit, the recorded result."""
+        return (
+            len(result) == self.result_rows
+            and fingerprint_result(result) == self.result_fingerprint
+        )
+
+    def score_options(self) -> dict[str, Any]:
+        """Keyword arguments that make :func:`crimeharm.score` repeat this computation."""
+        from ..plugins import get_decay
+
+        return {
+            "as_of": self.as_of,
+            "window_days": self.window_days,
+            "decay": get_decay(self.decay, **dict(self.decay_params)),
+            "on_unknown": self.on_unknown,
+            "fallback_weight": self.fallback_weight,
+        }
+
+    def reproduce(self, events: Events, *, scheme: Any = None) -> Scores | Ranking:
+        """Score ``events`` again as recorded and check the result is identical.
+
+        ``scheme`` defaults to the registered scheme of the recorded name; its checksum must
+        match. Raises :class:`DataError` if the events or the result differ.
+        """
+        from ..core.scoring import resolve_scheme, score
+
+        if not self.verify(events):
+            msg = (
+                f"the events do not match the manifest (fingerprint {self.input_fingerprint[:12]}"
+                f"..., {self.input_rows:,} rows): they are not the events that were scored"
+            )
+            raise DataError(msg)
+        scheme_obj = resolve_scheme(scheme if scheme is not None else self.scheme)
+        if scheme_obj.checksum != self.scheme_checksum:
+            msg = (
+                f"weight scheme {scheme_obj.name!r} has checksum {scheme_obj.checksum[:12]}..., "
+                f"the manifest records {self.scheme_checksum[:12]}...; pass that scheme"
+            )
+            raise ParameterError(msg)
+        scores = score(events, scheme_obj, **self.score_options())
+        result: Scores | Ranking = scores
+        if self.result_kind == "ranking":
+            result = scores.top(self.result_rows)
+        if not self.matches(result):
+            msg = (
+                f"scoring again gave a different result (library {_library_version()} now, "
+                f"{self.library_version} recorded)"
+            )
+            raise DataError(msg)
+        return result
+
+    # -- JSON -----------------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data, JSON-ready."""
+        return attrs.asdict(self, recurse=True)
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """The manifest as JSON text (keys sorted, so equal manifests give equal text)."""
+        return json.dumps(self.to_dict(), indent=indent, sort_keys=True, allow_nan=False)
+
+    @classmethod
+    def from_json(cls, text: str, *, source: str | None = None) -> Manifest:
+        """A manifest from :meth:`to_json` text; :class:`DataError` names what is wrong."""
+        where = source or "manifest"
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            msg = f"{where}: not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
+            raise DataError(msg, source=source, row=exc.lineno) from exc
+        if not isinstance(data, dict):
+            msg = f"{where}: expected a JSON object (got {type(data).__name__})"
+            raise DataError(msg, source=source)
+        fmt = data.get("format")
+        if fmt != MANIFEST_FORMAT:
+            msg = f"{where}: format must be {MANIFEST_FORMAT!r} (got {fmt!r})"
+            raise DataError(msg, source=source, column="format", value=fmt)
+        names = {f.name for f in attrs.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            msg = f"{where}: unknown field {unknown[0]!r}"
+            raise DataError(msg, source=source, column=unknown[0])
+        required = {f.name for f in attrs.fields(cls) if f.default is attrs.NOTHING}
+        missing = sorted(required - set(data))
+        if missing:
+            msg = f"{where}: missing field {missing[0]!r}"
+            raise DataError(msg, source=source, column=missing[0])
+        return cls(**data)
+
+    def write(self, path: str | Path) -> Path:
+        """Write the JSON to ``path`` (UTF-8, atomically: temporary file + rename); the path."""
+        from ..io.write import atomic_write
+
+        target = Path(path)
+        with atomic_write(target) as fh:
+            fh.write(self.to_json() + "\n")
+        return target
+
+    @classmethod
+    def read(cls, path: str | Path) -> Manifest:
+        """Read a manifest written by :meth:`write`."""
+        target = Path(path)
+        return cls.from_json(target.read_text(encoding="utf-8"), source=str(target))
+
+
+def manifest_path_for(output_path: str | Path) -> Path:
+    """Where the manifest of an output goes: ``ranking.csv`` -> ``ranking.csv.manifest.json``."""
+    out = Path(output_path)
+    return out.with_name(out.name + SUFFIX)
+
+
+def write_manifest_next_to(output_path: str | Path, manifest: Manifest) -> Path:
+    """Write ``manifest`` beside ``output_path`` (see :func:`manifest_path_for`); its path."""
+    return manifest.write(manifest_path_for(output_path))

@@ -1,0 +1,1 @@
+"""Built-in schemes and reference data (CCHI 2020, HO code list), with their provenance."""

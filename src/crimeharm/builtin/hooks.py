@@ -1,0 +1,76 @@
+"""Built-in schemes, decays and scorers, registered through the same hooks as any plugin."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from ..core.decay import ExponentialDecay, LinearDecay, NoDecay, StepDecay
+from ..hookspecs import hookimpl
+from ..plugins import DecayProvider, SchemeProvider, ScorerProvider
+from .cchi import SOURCE, load_cchi_2020
+
+
+@hookimpl
+def crimeharm_register_schemes() -> list[SchemeProvider]:
+    """The Cambridge Crime Harm Index 2020, keyed by HO code, Athena URN and CJS code."""
+    common = {"version": "2020", "unit": "days", "source": SOURCE}
+    return [
+        SchemeProvider(
+            name="cchi-2020",
+            load=partial(load_cchi_2020, "ho"),
+            key_system="ho",
+            description="CCHI 2020 by Home Office classification (conflicts='min' by default)",
+            **common,
+        ),
+        SchemeProvider(
+            name="cchi-2020-athena",
+            load=partial(load_cchi_2020, "athena"),
+            key_system="athena",
+            description="CCHI 2020 by Athena URN (one weight per offence, no conflicts)",
+            **common,
+        ),
+        SchemeProvider(
+            name="cchi-2020-cjs",
+            load=partial(load_cchi_2020, "cjs"),
+            key_system="cjs",
+            description="CCHI 2020 by CJS offence code (conflicts='min' by default)",
+            **common,
+        ),
+    ]
+
+
+@hookimpl
+def crimeharm_register_decays() -> list[DecayProvider]:
+    """none, exponential, linear and step decays."""
+    return [
+        DecayProvider(cls.name, cls, (cls.__doc__ or "").splitlines()[0])
+        for cls in (NoDecay, ExponentialDecay, LinearDecay, StepDecay)
+    ]
+
+
+def _rfg(**options: Any) -> Any:
+    from ..research.rfg import RFGModel
+
+    return RFGModel(**options)
+
+
+def _rfgv(**options: Any) -> Any:
+    from ..research.rfg import RFGModel
+
+    return RFGModel.rfgv(**options)
+
+
+@hookimpl
+def crimeharm_register_scorers() -> list[ScorerProvider]:
+    """rfg (recency, frequency, gravity) and rfgv (plus victims, 2+ victims in 3 years)."""
+    return [
+        ScorerProvider(
+            "rfg", _rfg, "recency, frequency and gravity bands summed (quintiles by default)"
+        ),
+        ScorerProvider(
+            "rfgv",
+            _rfgv,
+            "RFG plus distinct victims; eligible with 2+ victims in the window (as MATAC)",
+        ),
+    ]

@@ -1,0 +1,422 @@
+"""What the commands share: exit codes, option groups and their parsing, reading and writing."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import crimeharm as ch
+
+from ..core.filters import FILTERED_OUT
+from ..errors import EventsError, ParameterError
+from ..io import write as _output
+
+if TYPE_CHECKING:
+    from ..core.events import Events
+    from ..core.results import Ranking
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_BAD_INPUT = 2
+EXIT_MISSING_DEPENDENCY = 3
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141
+PROG = "crimeharm"
+#: Inputs estimated above this many rows get a progress line (when stderr is a terminal).
+PROGRESS_ROWS = 1_000_000
+CHUNK_ROWS = 250_000
+PARQUET_SUFFIXES = (".parquet", ".pq")
+CSV_SUFFIXES = (".csv", ".txt", ".tsv")
+COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz", ".zip", ".zst")
+
+
+class InputError(ParameterError):
+    """A bad command-line value found after parsing (a column that does not exist, ...)."""
+
+
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        msg = f"must be a whole number (got {text!r})"
+        raise argparse.ArgumentTypeError(msg) from None
+    if value < 0:
+        msg = f"must be >= 0 (got {value})"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def positive_int(text: str) -> int:
+    value = non_negative_int(text)
+    if value == 0:
+        msg = "must be > 0"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def date_arg(text: str) -> str:
+    import numpy as np
+
+    try:
+        day = np.datetime64(text, "D")
+    except (ValueError, TypeError):
+        day = None
+    if day is None or np.isnat(day) or len(text.strip()) != 10:
+        msg = f"must be a date YYYY-MM-DD (got {text!r})"
+        raise argparse.ArgumentTypeError(msg)
+    return str(day)
+
+
+def add_output_options(parser: argparse.ArgumentParser, *, default_top: int) -> None:
+    out = parser.add_argument_group("output")
+    count = out.add_mutually_exclusive_group()
+    count.add_argument(
+        "--top",
+        type=non_negative_int,
+        default=default_top,
+        metavar="N",
+        help=f"rank the N offenders with the most harm (default {default_top})",
+    )
+    count.add_argument("--all", action="store_true", help="rank every offender")
+    out.add_argument(
+        "--format",
+        choices=_output.FORMATS,
+        default="table",
+        help="table (default; with a header), csv or json",
+    )
+    out.add_argument(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="write the ranking to FILE (atomically: never a partial file) instead of stdout",
+    )
+
+
+def add_scoring_input(parser: argparse.ArgumentParser) -> None:
+    """The events file, scoring, selection and reading options shared by rank and explain."""
+    parser.add_argument("events", metavar="EVENTS", help="events file (.csv or .parquet)")
+    scoring = parser.add_argument_group("scoring")
+    scoring.add_argument(
+        "--scheme",
+        default="cchi-2020",
+        metavar="NAME",
+        help="weight scheme (default cchi-2020; see 'crimeharm schemes')",
+    )
+    scoring.add_argument(
+        "--as-of",
+        required=True,
+        type=date_arg,
+        metavar="DATE",
+        help="score as of this date (YYYY-MM-DD); later events are not counted",
+    )
+    scoring.add_argument(
+        "--window-days",
+        type=positive_int,
+        metavar="N",
+        help="count events with 0 <= age < N days (default: every event up to --as-of)",
+    )
+    scoring.add_argument(
+        "--half-life",
+        type=float,
+        metavar="DAYS",
+        help="exponential decay halving an event's weight every DAYS days",
+    )
+    scoring.add_argument(
+        "--decay",
+        metavar="NAME",
+        help="decay by name: none (default), exponential, linear, step, or a plugin's",
+    )
+    scoring.add_argument(
+        "--decay-param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a decay parameter, e.g. horizon_days=1826 (VALUE read as JSON if it parses)",
+    )
+    scoring.add_argument(
+        "--on-unknown",
+        choices=("raise", "skip"),
+        default="raise",
+        help="offence codes missing from the scheme: error (default) or skip and report",
+    )
+    scoring.add_argument(
+        "--fallback-weight",
+        type=float,
+        metavar="W",
+        help="count offence codes missing from the scheme at weight W instead",
+    )
+    select = parser.add_argument_group("selecting events (filters combine with AND)")
+    select.add_argument(
+        "--group",
+        action="append",
+        metavar="NAME",
+        help='keep offences in this scheme offence group, e.g. "SEXUAL OFFENCES" (repeatable)',
+    )
+    select.add_argument(
+        "--code", action="append", metavar="CODE", help="keep this offence code (repeatable)"
+    )
+    select.add_argument(
+        "--where",
+        action="append",
+        default=[],
+        metavar="COLUMN=VALUE",
+        help="keep rows whose COLUMN equals VALUE; repeat a column to accept several values",
+    )
+    reading = parser.add_argument_group("reading the events file")
+    reading.add_argument(
+        "--offender-id", default="offender_id", metavar="COL", help="offender id column"
+    )
+    reading.add_argument(
+        "--offence-code", default="offence_code", metavar="COL", help="offence code column"
+    )
+    reading.add_argument("--date", default="date", metavar="COL", help="event date column")
+    reading.add_argument("--victim-id", metavar="COL", help="victim id column (optional)")
+    reading.add_argument("--crime-id", metavar="COL", help="crime reference column (optional)")
+    reading.add_argument(
+        "--date-format",
+        metavar="FMT",
+        help="strptime format of the dates, e.g. %%d/%%m/%%Y (default ISO YYYY-MM-DD)",
+    )
+    reading.add_argument(
+        "--id-type",
+        choices=("auto", "int", "str"),
+        default="auto",
+        help="offender ids: int64 if all are plain integers (auto, default), or always int/str",
+    )
+    reading.add_argument(
+        "--min-date",
+        type=date_arg,
+        metavar="DATE",
+        help="reject events dated before DATE as errors (default 1900-01-01)",
+    )
+    reading.add_argument(
+        "--delimiter",
+        default=",",
+        metavar="CHAR",
+        help="CSV field separator (default ','; 'tab' or '\\t' for tab-separated)",
+    )
+    reading.add_argument(
+        "--pad-codes", action="store_true", help="zero-pad Home Office codes ('1/1' -> '001/01')"
+    )
+    reading.add_argument(
+        "--on-error",
+        choices=("raise", "skip"),
+        default="raise",
+        help="malformed rows: stop with an error (default) or skip them and report",
+    )
+
+
+def decay_from_args(args: argparse.Namespace) -> Any:
+    params: dict[str, Any] = {}
+    for item in args.decay_param:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            msg = f"--decay-param must be KEY=VALUE (got {item!r})"
+            raise InputError(msg)
+        try:
+            params[key.strip()] = json.loads(raw)
+        except json.JSONDecodeError:
+            params[key.strip()] = raw
+    name = args.decay
+    if args.half_life is not None:
+        if name not in (None, "exponential"):
+            msg = f"--half-life means exponential decay; it cannot be combined with --decay {name}"
+            raise InputError(msg)
+        if "half_life_days" in params:
+            msg = "give the half-life once: --half-life or --decay-param half_life_days=..."
+            raise InputError(msg)
+        name = "exponential"
+        params["half_life_days"] = args.half_life
+    if name is None:
+        if params:
+            msg = "--decay-param needs --decay NAME"
+            raise InputError(msg)
+        name = "none"
+    try:
+        return ch.get_decay(name, **params)
+    except TypeError as exc:
+        msg = f"bad parameters for decay {name!r} ({exc}); got {sorted(params)}"
+        raise InputError(msg) from exc
+
+
+def unknown_policy(args: argparse.Namespace) -> tuple[str, float | None]:
+    if args.fallback_weight is None:
+        return args.on_unknown, None
+    if args.on_unknown == "skip":
+        msg = "--fallback-weight counts unknown codes; it cannot be combined with --on-unknown skip"
+        raise InputError(msg)
+    return "fallback", args.fallback_weight
+
+
+def reader_options(args: argparse.Namespace, *, csv: bool) -> dict[str, Any]:
+    options: dict[str, Any] = {
+        "offender_id": args.offender_id,
+        "offence_code": args.offence_code,
+        "date": args.date,
+    }
+    if args.victim_id:
+        options["victim_id"] = args.victim_id
+    if args.crime_id:
+        options["crime_id"] = args.crime_id
+    if args.pad_codes:
+        options["pad_codes"] = True
+    if args.id_type != "auto":
+        options["id_type"] = args.id_type
+    if args.min_date is not None:
+        options["min_date"] = args.min_date
+    if args.on_error != "raise":
+        options["on_error"] = args.on_error
+    if csv:
+        if args.date_format:
+            options["date_format"] = args.date_format
+        if args.delimiter != ",":
+            options["delimiter"] = "\t" if args.delimiter in ("\\t", "tab") else args.delimiter
+    elif args.date_format or args.delimiter != ",":
+        msg = "--date-format and --delimiter apply to CSV input only"
+        raise InputError(msg)
+    return options
+
+
+def input_kind(path: Path) -> str:
+    name = path.name.lower()
+    if name.endswith(COMPRESSED_SUFFIXES):
+        msg = (
+            f"{str(path)!r} is compressed; crimeharm reads plain CSV or Parquet files: "
+            "decompress it first (e.g. gunzip), or convert it to Parquet"
+        )
+        raise InputError(msg)
+    if name.endswith(PARQUET_SUFFIXES):
+        return "parquet"
+    if name.endswith(CSV_SUFFIXES):
+        return "csv"
+    msg = f"cannot tell the format of {str(path)!r}: expected a .csv or .parquet file"
+    raise InputError(msg)
+
+
+def read_events(args: argparse.Namespace) -> Events:
+    from ..io import readers as chio
+
+    path = Path(args.events)
+    kind = input_kind(path)
+    if not path.exists():
+        raise FileNotFoundError(2, "No such file or directory", str(path))
+    if path.is_dir():
+        raise IsADirectoryError(21, "Is a directory", str(path))
+    if kind == "parquet":
+        return chio.read_parquet(path, **reader_options(args, csv=False))
+    options = reader_options(args, csv=True)
+    expected = (
+        _output.estimate_lines(path) if sys.stderr.isatty() and path.suffix.lower() == ".csv" else 0
+    )
+    if expected <= PROGRESS_ROWS:
+        return chio.read_csv(path, **options)
+    progress = _output.Progress(sys.stderr, f"reading {path.name}", expected)
+    chunks: list[Events] = []
+    try:
+        _output.call_with_progress(
+            iter(chio.iter_csv(path, chunk_rows=CHUNK_ROWS, **options)), progress, chunks.append
+        )
+    except EventsError:
+        # read_csv decides some things over the whole file (the id type) and counts every row
+        # sharing a problem: read again so the result or the error is exactly read_csv's
+        chunks.clear()
+        return chio.read_csv(path, **options)
+    return join_chunks(chunks, str(path))
+
+
+def join_chunks(chunks: list[Events], source: str) -> Events:
+    """One Events from CSV chunks; file lines stay in error messages when rows are contiguous."""
+    import attrs
+
+    if not chunks:
+        msg = f"{source}: no rows"
+        raise EventsError(msg, source=source)
+    events = ch.Events.concat(chunks)
+    first = chunks[0].first_line
+    line = first
+    for chunk in chunks:
+        if line is None or chunk.first_line != line or chunk.dropped:
+            return events
+        line += len(chunk)
+    return attrs.evolve(events, source=source, first_line=first)
+
+
+def select(events: Events, args: argparse.Namespace, scheme: ch.WeightScheme) -> Events:
+    where: dict[str, list[Any]] = {}
+    for item in args.where:
+        column, sep, value = item.partition("=")
+        column = column.strip()
+        if not sep or not column:
+            msg = f"--where must be COLUMN=VALUE (got {item!r})"
+            raise InputError(msg)
+        if column not in events.column_names:
+            msg = (
+                f"--where {item!r}: the events have no column {column!r}; "
+                f"columns: {', '.join(events.column_names)}"
+            )
+            raise InputError(msg)
+        where.setdefault(column, []).append(typed_value(events, column, value, item))
+    if where:
+        events = events.take(where_mask_of(events, where), reason=FILTERED_OUT)
+    if args.group is None and args.code is None:
+        return events
+    return events.select(scheme=scheme, groups=args.group, codes=args.code)
+
+
+def where_mask_of(events: Events, where: dict[str, list[Any]]) -> Any:
+    """Rows whose columns hold one of the accepted values (values already typed).
+
+    Text is compared as given: casting 'Female' to a one-character column would make it 'F'.
+    """
+    from ..core.filters import where_mask
+
+    return where_mask(events, where)
+
+
+def typed_value(events: Events, column: str, value: str, item: str) -> Any:
+    import numpy as np
+
+    kind = events[column].dtype.kind
+    try:
+        if kind in "iu":
+            return int(value)
+        if kind == "f":
+            return float(value)
+        if kind == "M":
+            return np.datetime64(value, "D")
+        if kind == "b":
+            return value.strip().lower() in ("1", "true", "yes", "y", "t")
+    except ValueError:
+        expected = {"i": "a whole number", "u": "a whole number", "f": "a number", "M": "a date"}
+        msg = f"--where {column}=...: column {column!r} holds {expected.get(kind, kind)}"
+        raise InputError(msg) from None
+    return value
+
+
+def render(ranking: Ranking, fmt: str, header: list[str], extra: Any = None) -> str:
+    if fmt == "csv":
+        return _output.ranking_csv(ranking)
+    if fmt == "json":
+        return _output.ranking_json(ranking, extra)
+    return _output.ranking_table(ranking, header)
+
+
+def refuse_overwriting_input(args: argparse.Namespace) -> None:
+    """--output naming the events file would replace the input with the ranking: refuse."""
+    output = getattr(args, "output", None)
+    if output is not None and Path(output).resolve() == Path(args.events).resolve():
+        msg = f"--output {output} is the events file itself; choose another file"
+        raise InputError(msg)
+
+
+def emit(text: str, output: str | None, *, rows: int) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    with _output.atomic_write(output) as fh:
+        fh.write(text)
+    sys.stderr.write(f"{PROG}: wrote {rows:,} ranked offenders to {output}\n")

@@ -1,0 +1,88 @@
+"""``crimeharm explain``: one offender's events, contributions and exclusions."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+import crimeharm as ch
+
+from ..io import write as _output
+from .common import (
+    EXIT_OK,
+    InputError,
+    add_scoring_input,
+    decay_from_args,
+    read_events,
+    refuse_overwriting_input,
+    select,
+    unknown_policy,
+)
+
+
+def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
+    explain = commands.add_parser(
+        "explain",
+        parents=[common],
+        help="show how one offender's harm is made up, event by event",
+        description=(
+            "List every event of one offender in EVENTS with its offence, weight, age, decay "
+            "factor and contribution (the contributions add up to the offender's harm exactly "
+            "as 'rank' computes it), and the events that do not count with their reason."
+        ),
+    )
+    explain.add_argument(
+        "--offender", required=True, metavar="ID", help="the offender id to explain"
+    )
+    add_scoring_input(explain)
+    out = explain.add_argument_group("output")
+    out.add_argument("--format", choices=_output.FORMATS, default="table")
+    out.add_argument("--output", "-o", metavar="FILE", help="write to FILE (atomically)")
+    explain.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..research.explain import explain
+
+    refuse_overwriting_input(args)
+    scheme = ch.get_scheme(args.scheme)
+    decay = decay_from_args(args)
+    on_unknown, fallback = unknown_policy(args)
+    events = select(read_events(args), args, scheme)
+    offender: Any = args.offender.strip()
+    if events.offender_id.dtype.kind == "i":
+        try:
+            offender = int(offender)
+        except ValueError:
+            msg = f"--offender {args.offender!r}: the offender ids in {args.events} are integers"
+            raise InputError(msg) from None
+    try:
+        result = explain(
+            events,
+            scheme,
+            offender,
+            as_of=args.as_of,
+            window_days=args.window_days,
+            decay=decay,
+            on_unknown=on_unknown,  # type: ignore[arg-type]  # argparse choices guard it
+            fallback_weight=fallback,
+        )
+    except KeyError:
+        msg = f"--offender: no event of that offender in {args.events}"
+        raise InputError(msg) from None
+    if args.format == "json":
+        text = json.dumps(result.to_dict(), indent=2, default=str) + "\n"
+    elif args.format == "csv":
+        records = result.to_records()
+        columns = list(records[0]) if records else ["row"]
+        text = _output.records_csv({c: [r[c] for r in records] for c in columns})
+    else:
+        text = repr(result) + "\n"
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        with _output.atomic_write(args.output) as fh:
+            fh.write(text)
+    return EXIT_OK

@@ -1,0 +1,1 @@
+"""Array kernels: hashing ids into groups and order-independent sums (numpy reference)."""

@@ -1,0 +1,1 @@
+"""Research tools built on the core: explain, compare, concentration, sensitivity, RFG, plots."""

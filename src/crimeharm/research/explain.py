@@ -1,0 +1,363 @@
+"""Explain one offender's harm: every counted event with its weight, decay and contribution.
+
+The contributions are the scorer's own (:func:`crimeharm.core.scoring.contributions`) and are added
+in the order-independent way :func:`crimeharm.score` adds them (:mod:`crimeharm.kernels.summation`),
+so :attr:`Explanation.harm` is the very float that ``score(...)`` reports for the offender.
+Events that do not count are listed with their reason (dated after as_of, outside the window,
+unknown code).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+
+from ..core.decay import Decay, decay_table
+from ..core.events import Events
+from ..core.results import AFTER_AS_OF, OUTSIDE_WINDOW, UNKNOWN_CODE, Ranking, ScoreParams, Scores
+from ..core.schemes import WeightScheme
+from ..core.scoring import OnUnknown, contributions, resolve_decay, resolve_scheme
+from ..errors import DataError, ParameterError
+from ..kernels.summation import total
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["Explanation", "explain", "explain_scores"]
+
+_ARRAY_EQ = attrs.cmp_using(eq=np.array_equal)
+
+
+def sequential_sum(values: npt.NDArray[np.float64]) -> float:
+    """The offender's harm from their contributions, added exactly as the scorer adds them.
+
+    ``np.sum`` adds pairwise and Python's ``sum`` (3.12+) compensates; neither reproduces the
+    scorer's float exactly, this does (:func:`crimeharm.kernels.summation.total`).
+    """
+    return total(values)
+
+
+@attrs.frozen(repr=False)
+class Explanation:
+    """Why an offender has the harm they have.
+
+    Counted events (one entry per event, in input row order): ``rows`` (0-based position in the
+    events), ``date``, ``code``, ``title``, ``group``, ``weight`` (scheme unit, e.g. days),
+    ``age_days``, ``decay_factor`` (in [0, 1]) and ``contribution`` (= weight * decay_factor).
+    ``harm`` is the sum of the contributions, equal to the scorer's harm for this offender.
+    Excluded events: ``excluded_rows``, ``excluded_date``, ``excluded_code``, ``excluded_reason``.
+    ``where`` holds 'file, line N' (or 'row N') for each counted row, for citing the source.
+    """
+
+    offender_id: Any
+    harm: float
+    rows: npt.NDArray[np.intp] = attrs.field(eq=_ARRAY_EQ)
+    date: npt.NDArray[np.datetime64] = attrs.field(eq=_ARRAY_EQ)
+    code: npt.NDArray[np.str_] = attrs.field(eq=_ARRAY_EQ)
+    title: npt.NDArray[np.str_] = attrs.field(eq=_ARRAY_EQ)
+    group: npt.NDArray[np.str_] = attrs.field(eq=_ARRAY_EQ)
+    weight: npt.NDArray[np.float64] = attrs.field(eq=_ARRAY_EQ)
+    age_days: npt.NDArray[np.int64] = attrs.field(eq=_ARRAY_EQ)
+    decay_factor: npt.NDArray[np.float64] = attrs.field(eq=_ARRAY_EQ)
+    contribution: npt.NDArray[np.float64] = attrs.field(eq=_ARRAY_EQ)
+    where: tuple[str, ...]
+    excluded_rows: npt.NDArray[np.intp] = attrs.field(eq=_ARRAY_EQ)
+    excluded_date: npt.NDArray[np.datetime64] = attrs.field(eq=_ARRAY_EQ)
+    excluded_code: npt.NDArray[np.str_] = attrs.field(eq=_ARRAY_EQ)
+    excluded_reason: tuple[str, ...]
+    params: ScoreParams
+    unit: str = ""
+
+    @property
+    def count(self) -> int:
+        """Number of counted events."""
+        return int(self.rows.size)
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """One plain dict per counted event (dates as ISO strings), in row order."""
+        return [
+            {
+                "row": int(self.rows[i]),
+                "where": self.where[i],
+                "date": str(self.date[i]),
+                "code": str(self.code[i]),
+                "title": str(self.title[i]),
+                "group": str(self.group[i]),
+                "weight": float(self.weight[i]),
+                "age_days": int(self.age_days[i]),
+                "decay_factor": float(self.decay_factor[i]),
+                "contribution": float(self.contribution[i]),
+            }
+            for i in range(self.count)
+        ]
+
+    def excluded_records(self) -> list[dict[str, Any]]:
+        """One plain dict per excluded event of this offender: row, date, code, reason."""
+        return [
+            {
+                "row": int(self.excluded_rows[i]),
+                "date": str(self.excluded_date[i]),
+                "code": str(self.excluded_code[i]),
+                "reason": self.excluded_reason[i],
+            }
+            for i in range(self.excluded_rows.size)
+        ]
+
+    def excluded_counts(self) -> dict[str, int]:
+        """Excluded events of this offender by reason."""
+        out: dict[str, int] = {}
+        for reason in self.excluded_reason:
+            out[reason] = out.get(reason, 0) + 1
+        return out
+
+    def to_pandas(self) -> pd.DataFrame:
+        """Counted events as a pandas DataFrame (needs pandas)."""
+        from .._optional import require
+
+        pandas = require("pandas", "pandas")
+        frame: pd.DataFrame = pandas.DataFrame(
+            {
+                "row": self.rows,
+                "date": self.date,
+                "code": self.code,
+                "title": self.title,
+                "group": self.group,
+                "weight": self.weight,
+                "age_days": self.age_days,
+                "decay_factor": self.decay_factor,
+                "contribution": self.contribution,
+            }
+        )
+        return frame
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form (for JSON): offender, harm, parameters, events, exclusions."""
+        oid = self.offender_id
+        return {
+            "offender_id": oid.item() if isinstance(oid, np.generic) else oid,
+            "harm": self.harm,
+            "unit": self.unit,
+            "count": self.count,
+            "params": self.params.to_dict(),
+            "events": self.to_records(),
+            "excluded": self.excluded_records(),
+        }
+
+    def __repr__(self) -> str:
+        p = self.params
+        window = "no window" if p.window_days is None else f"window {p.window_days} days"
+        unit = f" {self.unit}" if self.unit else ""
+        head = (
+            f"<Explanation of offender {self.offender_id!s}: harm {self.harm:,.4f}{unit} from "
+            f"{self.count} counted events; scheme {p.scheme!r}, as_of {p.as_of}, {window}, "
+            f"decay {p.decay}>"
+        )
+        lines = [head]
+        if self.count:
+            names = ["row", "date", "code", "weight", "age_days", "decay", "contribution", "title"]
+            cells = [
+                [
+                    str(int(self.rows[i])),
+                    str(self.date[i]),
+                    str(self.code[i]),
+                    f"{self.weight[i]:,.2f}",
+                    str(int(self.age_days[i])),
+                    f"{self.decay_factor[i]:.4f}",
+                    f"{self.contribution[i]:,.4f}",
+                    str(self.title[i])[:40],
+                ]
+                for i in range(min(self.count, 30))
+            ]
+            widths = [max(len(n), *(len(r[j]) for r in cells)) for j, n in enumerate(names)]
+            lines.append(
+                "  ".join(n.rjust(w) for n, w in zip(names[:-1], widths[:-1], strict=True))
+                + "  title"
+            )
+            lines += [
+                "  ".join(c.rjust(w) for c, w in zip(r[:-1], widths[:-1], strict=True))
+                + "  "
+                + r[-1]
+                for r in cells
+            ]
+            if self.count > 30:
+                lines.append(f"... {self.count - 30} more counted events")
+        counts = self.excluded_counts()
+        if counts:
+            listed = ", ".join(f"{reason}: {n}" for reason, n in sorted(counts.items()))
+            lines.append(f"excluded events: {listed}")
+        return "\n".join(lines)
+
+
+def _find_rows(events: Events, offender_id: Any) -> npt.NDArray[np.intp]:
+    ids = events.offender_id
+    if ids.dtype.kind == "U":
+        if not isinstance(offender_id, (str, np.str_)):
+            msg = (
+                f"offender_id must be a string for these events (got {type(offender_id).__name__})"
+            )
+            raise ParameterError(msg)
+        return np.flatnonzero(ids == str(offender_id))
+    if isinstance(offender_id, (bool, np.bool_)) or not isinstance(offender_id, (int, np.integer)):
+        msg = f"offender_id must be an integer for these events (got {type(offender_id).__name__})"
+        raise ParameterError(msg)
+    return np.flatnonzero(ids == int(offender_id))
+
+
+def explain(
+    events: Events,
+    scheme: WeightScheme | str | Scores | Ranking,
+    offender_id: Any,
+    *,
+    as_of: Any = None,
+    window_days: int | None = None,
+    decay: Decay | str | None = None,
+    on_unknown: OnUnknown = "raise",
+    fallback_weight: float | None = None,
+) -> Explanation:
+    """Every event of ``offender_id`` with its contribution to harm, as :func:`score` counts it.
+
+    Takes the same options as :func:`crimeharm.score`. ``scheme`` may also be a
+    :class:`Scores` or :class:`Ranking`: the parameters are then taken from it (see
+    :func:`explain_scores`) and none of ``as_of``, ``window_days`` or ``decay`` may be given.
+    Raises ``KeyError`` when the events have no row for the offender.
+    """
+    if isinstance(scheme, (Scores, Ranking)):
+        if as_of is not None or window_days is not None or decay is not None:
+            msg = "as_of, window_days and decay come from the scores; do not pass them too"
+            raise ParameterError(msg)
+        return explain_scores(scheme, events, offender_id)
+    if as_of is None:
+        msg = "explain needs as_of (the date harm is scored at)"
+        raise ParameterError(msg)
+    scheme_obj = resolve_scheme(scheme)
+    decay_obj = resolve_decay(decay)
+    contrib = contributions(
+        events,
+        scheme_obj,
+        as_of=as_of,
+        window_days=window_days,
+        decay=decay_obj,
+        on_unknown=on_unknown,
+        fallback_weight=fallback_weight,
+    )
+    rows = _find_rows(events, offender_id)
+    if rows.size == 0:
+        msg = "the events have no row for the given offender id"
+        raise KeyError(msg)
+    counted_mask = contrib.counted[rows]
+    counted = rows[counted_mask]
+    excluded = rows[~counted_mask]
+    codes = events.code_strings()
+    value = contrib.value[counted]
+    age = contrib.age[counted]
+    # the decay table the scorer built: ages 0 .. length - 1 (window, else oldest age + 1)
+    window = contrib.params.window_days
+    if window is None:
+        oldest = int(contrib.age.max()) if len(events) else 0
+        length = oldest + 1 if oldest >= 0 else 1
+    else:
+        length = window
+    table = decay_table(decay_obj, length)
+    factor = table[age] if age.size else np.empty(0, dtype=np.float64)
+    lookup = scheme_obj.index_of(codes[counted]) if counted.size else np.empty(0, np.intp)
+    known = lookup >= 0
+    weight = np.where(known, scheme_obj.weights[np.maximum(lookup, 0)], fallback_weight or 0.0)
+
+    def column(values: npt.NDArray[np.str_] | None) -> npt.NDArray[np.str_]:
+        if values is None or lookup.size == 0:
+            return np.full(lookup.size, "", dtype="<U1")
+        return np.where(known, values[np.maximum(lookup, 0)], "")
+
+    ex_age = contrib.age[excluded]
+    ex_codes = codes[excluded]
+    ex_known = scheme_obj.index_of(ex_codes) >= 0 if excluded.size else np.empty(0, bool)
+    reasons = tuple(
+        AFTER_AS_OF
+        if a < 0
+        else OUTSIDE_WINDOW
+        if a >= length and window is not None
+        else UNKNOWN_CODE
+        if not k
+        else "not counted"
+        for a, k in zip(ex_age.tolist(), ex_known.tolist(), strict=True)
+    )
+    return Explanation(
+        offender_id=events.offender_id[rows[0]].item(),
+        harm=sequential_sum(value),
+        rows=counted.astype(np.intp),
+        date=events.date[counted],
+        code=codes[counted],
+        title=column(scheme_obj.titles),
+        group=column(scheme_obj.groups),
+        weight=weight.astype(np.float64),
+        age_days=age.astype(np.int64),
+        decay_factor=factor.astype(np.float64),
+        contribution=value,
+        where=tuple(events.where_row(int(r)) for r in counted),
+        excluded_rows=excluded.astype(np.intp),
+        excluded_date=events.date[excluded],
+        excluded_code=ex_codes,
+        excluded_reason=reasons,
+        params=contrib.params,
+        unit=scheme_obj.unit,
+    )
+
+
+def _decay_from(params: ScoreParams) -> Decay:
+    from ..plugins import get_decay
+
+    options: Mapping[str, Any] = params.decay_params
+    return get_decay(params.decay, **dict(options))
+
+
+def explain_scores(
+    scores: Scores | Ranking,
+    events: Events,
+    offender_id: Any,
+    *,
+    scheme: WeightScheme | None = None,
+) -> Explanation:
+    """Explain an offender of ``scores`` from the events they were computed from.
+
+    The scheme is looked up by the name recorded in ``scores.params`` unless given (needed for
+    schemes built in code); its checksum must match the recorded one. When the offender is in
+    ``scores``, the explanation must reproduce their count and harm (relative difference at most
+    1e-9), else :class:`DataError` says the events are not the ones scored.
+    """
+    p = scores.params
+    scheme_obj = scheme if scheme is not None else resolve_scheme(p.scheme)
+    if scheme_obj.checksum != p.scheme_checksum:
+        msg = (
+            f"weight scheme {scheme_obj.name!r} has checksum {scheme_obj.checksum[:12]}..., but "
+            f"the scores were computed with checksum {p.scheme_checksum[:12]}...; pass the "
+            f"scheme they were computed with as scheme=..."
+        )
+        raise ParameterError(msg)
+    result = explain(
+        events,
+        scheme_obj,
+        offender_id,
+        as_of=p.as_of,
+        window_days=p.window_days,
+        decay=_decay_from(p),
+        on_unknown=p.on_unknown,  # type: ignore[arg-type]
+        fallback_weight=p.fallback_weight,
+    )
+    hit = np.flatnonzero(scores.offender_id == result.offender_id)
+    if hit.size:
+        i = int(hit[0])
+        want_harm = float(scores.harm[i])
+        want_count = int(scores.count[i])
+        close = abs(result.harm - want_harm) <= 1e-9 * max(abs(want_harm), 1e-300)
+        if want_count != result.count or not close:
+            msg = (
+                f"these events give the offender {result.count} counted events and harm "
+                f"{result.harm!r}, but the scores hold {want_count} and {want_harm!r}: "
+                "they are not the events the scores were computed from"
+            )
+            raise DataError(msg)
+    return result
