@@ -1,4 +1,4 @@
-"""Order-independent per-offender sums (crimeharm.kernels.summation)."""
+"""Exact, order-independent per-group sums (crimeharm.kernels.summation)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,14 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crimeharm.kernels.summation import GRID, _split, group_sums, total
+from crimeharm.kernels.summation import (
+    FRACTION_BITS,
+    ExactSums,
+    exact_group_sums,
+    group_sums,
+    split_exact,
+    total,
+)
 
 # contributions as the scorer makes them: a weight in days times a decay factor. (Contrived
 # floats spanning 60+ binary orders of magnitude could still round differently; see the module.)
@@ -31,12 +38,42 @@ def test_row_order_never_changes_the_sum(values: list[float], rnd: object) -> No
 
 
 @given(st.lists(contribution, min_size=1, max_size=60))
-def test_split_is_exact_and_on_the_grid(values: list[float]) -> None:
+def test_split_rounds_each_value_to_the_grid(values: list[float]) -> None:
     arr = np.array(values)
-    high, low = _split(arr)
-    assert np.array_equal(high + low, arr)
-    assert np.array_equal(np.rint(high / GRID) * GRID, high)
-    assert np.all(np.abs(low) <= GRID / 2)
+    whole, frac = split_exact(arr)
+    assert np.all((frac >= 0) & (frac <= 2**FRACTION_BITS))
+    for v, w, f in zip(values, whole.tolist(), frac.tolist(), strict=True):
+        # exact rational arithmetic: the grid value is within half a grid step of v
+        from fractions import Fraction
+
+        assert abs(Fraction(w) + Fraction(f, 2**FRACTION_BITS) - Fraction(v)) <= Fraction(
+            1, 2 ** (FRACTION_BITS + 1)
+        )
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 3), contribution), min_size=1, max_size=80),
+    st.integers(0, 80),
+)
+def test_sums_of_chunks_merge_bit_for_bit(rows: list[tuple[int, float]], cut: int) -> None:
+    label = np.array([g for g, _ in rows], dtype=np.intp)
+    values = np.array([v for _, v in rows])
+    whole = exact_group_sums(label, values, 4)
+    a = exact_group_sums(label[:cut], values[:cut], 4)
+    b = exact_group_sums(label[cut:], values[cut:], 4)
+    for merged in (a + b, b + a):
+        assert np.array_equal(merged.whole, whole.whole)
+        assert np.array_equal(merged.frac, whole.frac)
+        assert np.array_equal(merged.to_float(), whole.to_float())
+
+
+def test_canonical_form_carries_between_parts() -> None:
+    one = ExactSums.from_whole_frac([0], [2**FRACTION_BITS + 5])
+    assert one.whole.tolist() == [1]
+    assert one.frac.tolist() == [5]
+    parts = ExactSums.from_parts([0], [2**20], [2**21], [2**21])
+    assert parts.whole.tolist() == [1]
+    assert parts.frac.tolist() == [2**21 + 2**42]
 
 
 @given(
