@@ -117,6 +117,7 @@ SCRIPT = """
     if (button) {
       button.click();
       var detail = document.getElementById(button.getAttribute("aria-controls"));
+      result.first_explanation_id = button.closest("tbody").getAttribute("data-id");
       result.first_explanation_open = !detail.hidden;
       result.first_explanation_rows = detail.querySelectorAll("tr.event").length;
     }
