@@ -180,3 +180,13 @@ def test_cli_atrs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad.write_text("{}", encoding="utf-8")
     assert cli.main(["atrs", str(bad)]) == 2
     assert "format must be" in capsys.readouterr().err
+
+
+def test_docs_page_counts_are_the_record_s() -> None:
+    page = (Path(__file__).resolve().parents[1] / "docs" / "report.md").read_text(encoding="utf-8")
+    record = atrs_record(manifest())
+    n_open = len(record.to_complete())
+    line = (
+        f"{len(record.entries) - n_open} fields filled, {n_open} for the organisation to complete"
+    )
+    assert line in page

@@ -365,7 +365,10 @@ def browser_dom(path: Path, fragment: str = "") -> str:
 
     binary = chromium()
     if binary is None:
-        pytest.skip("no chromium binary on PATH (apt-get install chromium; .ci/run installs it)")
+        reason = "no chromium binary on PATH (apt-get install chromium; .ci/run installs it)"
+        if os.environ.get("CRIMEHARM_REQUIRE_BROWSER"):
+            pytest.fail(reason + ", and CRIMEHARM_REQUIRE_BROWSER is set")
+        pytest.skip(reason)
     profile = path.parent / "chromium-profile"
     done = subprocess.run(
         [
@@ -440,3 +443,15 @@ def test_in_a_real_browser_rows_sorting_and_explanations(tmp_path: Path) -> None
     for i, shown in enumerate(report.ids):
         assert after[shown]["cells"][2] == format_harm(float(report.ranking.harm[i]))
         assert after[shown]["total"] == format_harm(float(report.ranking.harm[i]))
+
+
+def test_in_a_real_browser_an_address_opens_one_explanation(tmp_path: Path) -> None:
+    events = toy_events()
+    report = tasking_report(toy_scores(events), events, n=5, scheme=SCHEME)
+    path = report.write(tmp_path / "report.html")
+    dom = browser_dom(path, "#person-2")
+    opened = re.findall(r'<tr class="detail" id="(explain-\d+)"( hidden="")?', dom)
+    assert opened == [(f"explain-{k}", "" if k == 2 else ' hidden=""') for k in range(1, 6)]
+    assert 'aria-controls="explain-2" aria-expanded="true"' in dom or re.search(
+        r'aria-expanded="true" aria-controls="explain-2"', dom
+    )

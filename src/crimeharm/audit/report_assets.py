@@ -37,6 +37,8 @@ button.explain { font: inherit; border: 1px solid var(--accent); color: var(--ac
 button.explain[aria-expanded="true"] { background: var(--accent); color: white; }
 tr.detail > td { background: #fbfbfd; padding: 8px 16px 16px; }
 tr.detail table { font-size: 13px; }
+tr.detail tr.event > td:first-child, #ranking tr.row > td:nth-child(5), #ranking tr.row > td:nth-child(6) {
+  white-space: nowrap; }
 tr.detail tr.total td { font-weight: 600; border-top: 2px solid var(--ink); }
 .kv th { width: 220px; color: var(--muted); font-weight: normal; }
 pre { background: var(--band); padding: 8px; overflow-x: auto; font-size: 12px; }
@@ -47,7 +49,7 @@ footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
 """
 
 #: Sorting (click a column header; again to reverse), explanations (click "explain"), and a
-#: address ending ``#explain-N`` opens the N-th person's explanation; and a
+#: address ending ``#person-N`` opens the explanation of the person ranked N; and a
 #: self-test used by the browser test: with ``#selftest`` in the address, it clicks every
 #: header twice and opens the first explanation, and writes what it saw into ``#selftest``.
 SCRIPT = """
@@ -96,9 +98,9 @@ SCRIPT = """
     var target = event.target;
     if (target && target.classList && target.classList.contains("explain")) { toggle(target); }
   });
-  var opened = /^#explain-[0-9]+$/.test(window.location.hash) &&
-    table.querySelector('button[aria-controls="' + window.location.hash.slice(1) + '"]');
-  if (opened) { toggle(opened); opened.scrollIntoView(); }
+  var asked = /^#person-([0-9]+)$/.exec(window.location.hash);
+  var opened = asked && table.querySelector('button[aria-controls="explain-' + asked[1] + '"]');
+  if (opened) { toggle(opened); }
   if (window.location.hash === "#selftest") {
     var ids = function () {
       return bodies().map(function (b) { return b.getAttribute("data-id"); });
