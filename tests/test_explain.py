@@ -283,7 +283,7 @@ def test_table_shows_what_carries_the_harm_and_the_ranked_total() -> None:
 
     row = ranking_table(ranked).splitlines()[1 + i].split()
     assert f"total: harm {row[2]} days = the sum of 45 contributions (as ranked)" in lines
-    assert repr(e) == text
+    assert repr(e) == f"<{lines[0]}>\n" + "\n".join(lines[1:])
     full = e.table(limit=None).splitlines()
     assert not any(line.startswith("... ") for line in full)
     assert len(full) == 2 + 45 + 1

@@ -37,8 +37,8 @@ button.explain { font: inherit; border: 1px solid var(--accent); color: var(--ac
 button.explain[aria-expanded="true"] { background: var(--accent); color: white; }
 tr.detail > td { background: #fbfbfd; padding: 8px 16px 16px; }
 tr.detail table { font-size: 13px; }
-tr.detail tr.event > td:first-child, #ranking tr.row > td:nth-child(5), #ranking tr.row > td:nth-child(6) {
-  white-space: nowrap; }
+tr.detail tr.event > td:first-child, #ranking tr.row > td:nth-child(5),
+#ranking tr.row > td:nth-child(6) { white-space: nowrap; }
 tr.detail tr.total td { font-weight: 600; border-top: 2px solid var(--ink); }
 .kv th { width: 220px; color: var(--muted); font-weight: normal; }
 pre { background: var(--band); padding: 8px; overflow-x: auto; font-size: 12px; }

@@ -286,7 +286,8 @@ class Explanation:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return self.table()
+        head, _, rest = self.table().partition("\n")
+        return f"<{head}>\n{rest}"
 
 
 def _find_rows(events: Events, offender_id: Any) -> npt.NDArray[np.intp]:
