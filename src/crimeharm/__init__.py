@@ -49,8 +49,10 @@ from .plugins import (
 if TYPE_CHECKING:
     __version__: str
     # the names below load on first use (PEP 562) to keep `import crimeharm` fast
+    from .audit.atrs import atrs_record
     from .audit.manifest import Manifest, fingerprint_events, write_manifest_next_to
     from .audit.pseudonymise import pseudonymise_ids
+    from .audit.report import tasking_report, write_report
     from .builtin.demo import make_demo_events
     from .io.readers import ReadOptions, iter_csv, iter_parquet, read_csv, read_parquet
     from .research import plots
@@ -112,6 +114,8 @@ _LAZY = {
     ),
     **dict.fromkeys(("Manifest", "fingerprint_events", "write_manifest_next_to"), "audit.manifest"),
     "pseudonymise_ids": "audit.pseudonymise",
+    "atrs_record": "audit.atrs",
+    **dict.fromkeys(("tasking_report", "write_report"), "audit.report"),
     **dict.fromkeys(("RFGModel", "RFGResult", "rfg_score"), "research.rfg"),
     **dict.fromkeys(
         ("BootstrapResult", "SweepResult", "bootstrap_ranks", "sweep"), "research.sensitivity"
@@ -185,6 +189,7 @@ __all__ = [
     "UnknownNameError",
     "WeightScheme",
     "__version__",
+    "atrs_record",
     "bootstrap_ranks",
     "cchi_conflicts",
     "cchi_offences",
@@ -219,8 +224,10 @@ __all__ = [
     "score_file",
     "spearman",
     "sweep",
+    "tasking_report",
     "top",
     "top_share",
     "unregister_plugin",
     "write_manifest_next_to",
+    "write_report",
 ]

@@ -50,7 +50,7 @@ class _UsageExit(Exception):
 
 
 #: The subcommands, in the order ``--help`` lists them: each module has add_parser and run.
-COMMANDS = ("rank", "explain", "schemes", "demo")
+COMMANDS = ("rank", "explain", "report", "atrs", "schemes", "demo")
 
 
 def build_parser() -> argparse.ArgumentParser:
