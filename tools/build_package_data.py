@@ -1297,8 +1297,10 @@ def ons_provenance(
     categories = notes["categories"]
     counts = notes["counts"]
     unmatched = notes["cchi_unmatched"]
-    assert isinstance(recovered, list) and isinstance(dotted, list)
-    assert isinstance(categories, list) and isinstance(counts, dict)
+    assert isinstance(recovered, list)
+    assert isinstance(dotted, list)
+    assert isinstance(categories, list)
+    assert isinstance(counts, dict)
     assert isinstance(unmatched, dict)
     serial_lines = [
         f"| {serial} | {SERIAL_RECOVERY[serial][0]} | {code} | {ho} | {title} | {offence} |"
@@ -1389,7 +1391,7 @@ def ons_provenance(
         "Key systems: `ho` (Home Office offence code NNN/NN), `athena` (Athena URN), `cjs` (CJS",
         "offence code), `police-uk` (police.uk street-level category). Derivations:",
         "",
-        f"- **cchi-classification** (certainty `stated`): the CCHI 2020 row's",
+        "- **cchi-classification** (certainty `stated`): the CCHI 2020 row's",
         "  CLASSIFICATION_CODE is the ONS counting code of that offence; each row maps its",
         "  Athena URN, its HO code and its CJS codes to it. CCHI writes 4/1 ... 4/9, 37/1, 37/2",
         "  for the ONS codes 4.1 ... 37.2. Rows whose classification is not a CSS code are not",
