@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import numpy as np
 
-from .keys import get_key_system
+from .keys import get_key_system, key_systems
 
 if TYPE_CHECKING:
     from .schemes import WeightScheme
@@ -50,6 +50,7 @@ class Coverage:
     reference: str | None = None
     reference_share: float | None = None
     reference_rows: int | None = None
+    looks_like: str | None = None
 
     @property
     def share_rows(self) -> float:
@@ -97,6 +98,11 @@ class Coverage:
         if by_status:
             parts = ", ".join(f"{s} {n:,}" for s, n in sorted(by_status.items()))
             lines.append(f"lacking rows by status: {parts}")
+            if self.looks_like:
+                lines.append(
+                    f"the malformed codes look like {self.looks_like} codes: use a scheme keyed "
+                    f"by {self.looks_like} codes (e.g. reached through a crosswalk)"
+                )
             lines.append("most frequent codes lacking:")
             for m in self.missing[:top]:
                 title = f"  {_shorten(m.title, 60)}" if m.title else ""
@@ -146,6 +152,7 @@ def scheme_coverage(
         MissingCode(code, n, system.classify(code), _title(code, scheme.key_system))
         for code, n in lacking
     )
+    looks_like = _looks_like(missing, scheme.key_system)
     ref_share: float | None = None
     ref_rows: int | None = None
     if reference is not None:
@@ -169,4 +176,21 @@ def scheme_coverage(
         reference=None if reference is None else reference.name,
         reference_share=ref_share,
         reference_rows=ref_rows,
+        looks_like=looks_like,
     )
+
+
+def _looks_like(missing: tuple[MissingCode, ...], own: str) -> str | None:
+    """The key system (other than ``own`` and 'other') whose syntax most malformed rows fit."""
+    malformed = [m for m in missing if m.status == "malformed"]
+    if not malformed:
+        return None
+    best, best_rows = None, 0
+    for name, system in key_systems().items():
+        if name in (own, "other"):
+            continue
+        rows = sum(m.rows for m in malformed if system.well_formed(m.code))
+        if rows > best_rows:
+            best, best_rows = name, rows
+    total = sum(m.rows for m in malformed)
+    return best if best_rows * 2 > total else None
