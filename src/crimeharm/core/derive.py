@@ -84,7 +84,8 @@ def derive_scheme(scheme: WeightScheme, how: str, **params: Any) -> WeightScheme
     record: dict[str, Any] = {"op": how}
     if how == "log1p":
         _no_params(how, params)
-        new, new_unit, label = np.log1p(w), f"log1p({unit})", "log1p"
+        new = np.array([math.log1p(x) for x in w.tolist()], dtype=np.float64)
+        new_unit, label = f"log1p({unit})", "log1p"
     elif how == "sqrt":
         _no_params(how, params)
         new, new_unit, label = np.sqrt(w), f"sqrt({unit})", "sqrt"

@@ -124,14 +124,17 @@ def _csv_rows(
     """(header, [(file line, row)]) of the CSV body after ``skip`` metadata lines."""
     body = text.splitlines(keepends=True)[skip:]
     reader = csv.reader(body)
+    last = 0
     try:
         header = next(reader, None)
         if header is None:
             raise _error(path, skip + 1, None, "no header row (expected columns after metadata)")
         header = [h.strip() for h in header]
         rows: list[tuple[int, dict[str, str]]] = []
+        last = reader.line_num
         for values in reader:
-            line = skip + reader.line_num
+            line = skip + last + 1
+            last = reader.line_num
             if not any(v.strip() for v in values):
                 continue
             if len(values) != len(header):
@@ -139,7 +142,7 @@ def _csv_rows(
                 raise _error(path, line, None, what)
             rows.append((line, dict(zip(header, values, strict=True))))
     except csv.Error as exc:
-        line = skip + reader.line_num
+        line = skip + last + 1
         what = f"malformed CSV ({exc}; cells are limited to {MAX_CELL_BYTES // 1024} KiB)"
         raise _error(path, line, None, what) from None
     return header, rows

@@ -196,8 +196,10 @@ class WeightScheme:
                     if column not in header:
                         msg = f"{path}: no column {column!r} (columns: {', '.join(header)})"
                         raise SchemeError(msg, source=str(path), column=column)
+                last = reader.line_num
                 for row in reader:
-                    line = reader.line_num
+                    line = last + 1
+                    last = reader.line_num
                     code = (row.get(code_column) or "").strip()
                     raw = (row.get(weight_column) or "").strip()
                     where = f"{path}, line {line}"
@@ -241,7 +243,7 @@ class WeightScheme:
             msg = f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"
             raise SchemeError(msg, source=str(path)) from exc
         except csv.Error as exc:
-            line = reader.line_num
+            line = last + 1
             msg = f"{path}, line {line}: malformed CSV ({exc}; cells are limited to 128 KiB)"
             raise SchemeError(msg, source=str(path), row=line) from None
         has_titles = title_column is not None and any(titles)
