@@ -248,7 +248,7 @@ def test_coverage_counts_rows_harm_and_lacking_codes() -> None:
         "banana": (1, "malformed"),
         "999/98": (1, "well-formed"),
     }
-    assert [m.code for m in cov.missing][0] == "053/40"
+    assert cov.missing[0].code == "053/40"
     assert "most frequent codes lacking" in cov.summary()
 
 
