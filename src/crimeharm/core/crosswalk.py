@@ -203,7 +203,6 @@ class Crosswalk:
         titles: list[str] = []
         groups: list[str] = []
         unmapped: list[str] = []
-        via: dict[str, list[str]] = {}
         for code in self._targets:
             rows = [
                 r for r in self.targets(code, min_certainty=min_certainty) if r.to_code in scheme
@@ -221,7 +220,6 @@ class Crosswalk:
             weights.append(weight)
             titles.append(offence.title)
             groups.append(offence.group)
-            via[code] = [r.to_code for r in rows]
         label = name or f"{scheme.name}-{self.from_system}"
         return WeightScheme(
             codes=np.array(codes, dtype=np.str_),
@@ -249,7 +247,6 @@ class Crosswalk:
                 "min_certainty": min_certainty,
                 "conflicting_codes": sorted(clashing),
                 "unmapped_codes": unmapped,
-                "via": via,
             },
         )
 
