@@ -161,7 +161,9 @@ def _finish(
     missing = [f for f in REQUIRED_FIELDS if not str(meta.get(f, "")).strip()]
     if missing:
         what = (
-            f"scheme file lacks metadata {', '.join(missing)} (needs {', '.join(REQUIRED_FIELDS)})"
+            f"scheme file lacks metadata {', '.join(missing)} (a scheme file gives "
+            f"{', '.join(REQUIRED_FIELDS)}: as '# key: value' lines above a CSV header, or in "
+            "the [scheme] table of a TOML file)"
         )
         raise _error(path, 1, None, what)
     seen: dict[str, int] = {}
