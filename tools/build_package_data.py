@@ -743,6 +743,14 @@ SERIAL_RECOVERY: dict[str, tuple[str, str]] = {
     "20302": ("month/year", "8/55"),
     "22129": ("month/year", "8/60"),
 }
+# The rows (ONS counting codes) whose police.uk map code is a date serial.
+SERIAL_ROWS = frozenset(
+    {
+        "1", "1/4.1/4.10/4.2", "13", "14", "19C", "19D", "19F", "19G", "28A", "28C",
+        "28D", "28E", "28F", "28G", "3A", "3B", "4.1", "4.10", "4.2", "4.6", "4.7",
+        "4.8", "4.9", "8P", "9B",
+    }
+)  # fmt: skip
 SERIAL_YEAR = 2020  # the year a day/month entry was given (the file was made in 2020/21)
 
 # CCHI CLASSIFICATION_CODE values written with '/' where the ONS code has '.'.
@@ -813,35 +821,7 @@ ONS_FIXES = (
         "code from the serial and checks that the Home Office code's MoJ title shares words with "
         "the row's police.uk offence text (table below).",
         fix_police_uk_serial,
-        expected_keys=frozenset(
-            {
-                "1",
-                "1/4.1/4.10/4.2",
-                "13",
-                "14",
-                "19C",
-                "19D",
-                "19F",
-                "19G",
-                "28A",
-                "28C",
-                "28D",
-                "28E",
-                "28F",
-                "28G",
-                "3A",
-                "3B",
-                "4.1",
-                "4.10",
-                "4.2",
-                "4.6",
-                "4.7",
-                "4.8",
-                "4.9",
-                "8P",
-                "9B",
-            }
-        ),  # fmt: skip
+        expected_keys=SERIAL_ROWS,
     ),
 )
 
