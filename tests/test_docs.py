@@ -45,6 +45,7 @@ RUNNABLE = [
     "docs/concepts.md",
     "docs/plugins.md",
     "docs/cchi.md",
+    "docs/national-schemes.md",
 ]
 PLUGINS_PAGE = ROOT / "docs" / "plugins.md"
 

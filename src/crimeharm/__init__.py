@@ -12,6 +12,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from .builtin.cchi import cchi_conflicts, cchi_offences
+from .core.crosswalk import Crosswalk
 from .core.decay import Decay, ExponentialDecay, LinearDecay, NoDecay, StepDecay
 from .core.events import Events
 from .core.results import Ranking, Report, ScoreParams, Scores
@@ -35,9 +36,11 @@ from .plugins import (
     DecayProvider,
     SchemeProvider,
     ScorerProvider,
+    get_crosswalk,
     get_decay,
     get_scheme,
     get_scorer,
+    list_crosswalks,
     list_decays,
     list_schemes,
     list_scorers,
@@ -156,6 +159,7 @@ __all__ = [
     "ComparisonTable",
     "Concentration",
     "CrimeHarmError",
+    "Crosswalk",
     "DataError",
     "Decay",
     "DecayError",
@@ -199,6 +203,7 @@ __all__ = [
     "concentration_by_victim",
     "fingerprint_events",
     "generalized_gini",
+    "get_crosswalk",
     "get_decay",
     "get_scheme",
     "get_scorer",
@@ -207,6 +212,7 @@ __all__ = [
     "iter_csv",
     "iter_parquet",
     "kendall_tau_b",
+    "list_crosswalks",
     "list_decays",
     "list_schemes",
     "list_scorers",

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from .core.crosswalk import Crosswalk
     from .plugins import DecayProvider, SchemeProvider, ScorerProvider
 
 __all__ = ["PROJECT", "hookimpl", "hookspec"]
@@ -55,5 +56,18 @@ def crimeharm_register_scorers() -> list[ScorerProvider]:
         ``score(events, scheme, *, as_of, **options)`` method, as :class:`crimeharm.RFGModel`).
 
     .. versionadded:: 0.1.0
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def crimeharm_register_crosswalks() -> list[Crosswalk]:
+    """Crosswalks this plugin provides: a force's records-system codes to Home Office codes, say.
+
+    :return: a list of :class:`crimeharm.Crosswalk` objects, or of paths to crosswalk CSV files
+        (read with :meth:`crimeharm.Crosswalk.from_file`). ``ch.get_crosswalk(name)`` returns
+        one; ``scheme.via(crosswalk)`` reaches a scheme's weights through it.
+
+    .. versionadded:: 0.2.0
     """
     raise NotImplementedError

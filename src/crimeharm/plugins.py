@@ -13,12 +13,14 @@ import os
 import threading
 import warnings
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
 import pluggy
 
 from . import hookspecs
+from .core.crosswalk import Crosswalk
 from .core.decay import Decay, decay_table
 from .core.schemes import WeightScheme
 from .errors import CrimeHarmError, PluginError, PluginWarning, UnknownNameError
@@ -29,9 +31,11 @@ __all__ = [
     "SchemeProvider",
     "ScorerProvider",
     "ScoringModel",
+    "get_crosswalk",
     "get_decay",
     "get_scheme",
     "get_scorer",
+    "list_crosswalks",
     "list_decays",
     "list_schemes",
     "list_scorers",
@@ -60,6 +64,31 @@ class SchemeProvider:
     source: str = ""
     key_system: str = "ho"
     description: str = ""
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str], name: str | None = None) -> SchemeProvider:
+        """A provider for a published scheme file (``.toml`` or ``.csv`` with a metadata
+        header): a plugin can ship such a file instead of code. The metadata is read now, the
+        weights on first use."""
+        from .core.schemefile import scheme_file_header
+
+        file = Path(path)
+        meta = scheme_file_header(file)
+        label = name or meta.get("name") or file.stem
+
+        def load() -> WeightScheme:
+            scheme = WeightScheme.from_file(file)
+            return scheme if scheme.name == label else attrs.evolve(scheme, name=label)
+
+        return cls(
+            name=label,
+            load=load,
+            version=meta.get("version", ""),
+            unit=meta.get("unit", ""),
+            source=meta.get("source", str(file.name)),
+            key_system=meta.get("key_system", "ho"),
+            description=meta.get("description", f"from scheme file {file.name}"),
+        )
 
 
 @attrs.frozen
@@ -113,6 +142,7 @@ class Registry:
         self._schemes: dict[str, _Entry] | None = None
         self._decays: dict[str, _Entry] | None = None
         self._scorers: dict[str, _Entry] | None = None
+        self._crosswalks: dict[str, _Entry] | None = None
         self._loaded: dict[tuple[str, tuple[tuple[str, Any], ...]], WeightScheme] = {}
 
     @property
@@ -152,7 +182,7 @@ class Registry:
             self._invalidate()
 
     def _invalidate(self) -> None:
-        self._schemes = self._decays = self._scorers = None
+        self._schemes = self._decays = self._scorers = self._crosswalks = None
         self._loaded.clear()
 
     def _collect(self, hook_name: str) -> dict[str, _Entry]:
@@ -177,6 +207,8 @@ class Registry:
                 )
                 raise PluginError(msg)
             for item in items:
+                if _is_data_file(item):
+                    item = _from_file(item, plugin, hook_name)
                 name = _provider_name(item, plugin, hook_name)
                 if name in found:
                     msg = (
@@ -207,6 +239,13 @@ class Registry:
             if self._scorers is None:
                 self._scorers = self._collect("crimeharm_register_scorers")
             return self._scorers
+
+    def crosswalks(self) -> dict[str, _Entry]:
+        """Crosswalk entries by name."""
+        with self._lock:
+            if self._crosswalks is None:
+                self._crosswalks = self._collect("crimeharm_register_crosswalks")
+            return self._crosswalks
 
     def get_scheme(self, name: str, **options: Any) -> WeightScheme:
         """The scheme registered as ``name``, loaded once per set of options."""
@@ -289,9 +328,31 @@ class Registry:
         return scorer
 
 
+def _is_data_file(item: Any) -> bool:
+    """A path (``Path``, or a string ending .toml/.csv) that a hook returned for a data file."""
+    if isinstance(item, os.PathLike):
+        return True
+    return isinstance(item, str) and item.lower().endswith((".toml", ".csv"))
+
+
+def _from_file(item: str | os.PathLike[str], plugin: str, hook_name: str) -> Any:
+    """A scheme provider or crosswalk read from a file a plugin ships (plain data only)."""
+    try:
+        if "crosswalk" in hook_name:
+            return Crosswalk.from_file(item)
+        if "scheme" in hook_name:
+            return SchemeProvider.from_file(item)
+    except CrimeHarmError as exc:
+        msg = f"crimeharm plugin {plugin!r}: hook {hook_name}: {exc}"
+        raise PluginError(msg) from exc
+    return item
+
+
 def _kind(hook_name: str) -> str:
     if "scorer" in hook_name:
         return "scorer"
+    if "crosswalk" in hook_name:
+        return "crosswalk"
     return "weight scheme" if "scheme" in hook_name else "decay"
 
 
@@ -299,6 +360,9 @@ def _provider_name(item: Any, plugin: str, hook_name: str) -> str:
     if "scorer" in hook_name:
         ok = isinstance(item, ScorerProvider)
         expected = "ScorerProvider"
+    elif "crosswalk" in hook_name:
+        ok = isinstance(item, Crosswalk)
+        expected = "Crosswalk or crosswalk file path"
     elif "scheme" in hook_name:
         ok = isinstance(item, (SchemeProvider, WeightScheme))
         expected = "SchemeProvider or WeightScheme"
@@ -378,6 +442,18 @@ def get_scorer(name: str, **params: Any) -> ScoringModel:
     parameters), or one a plugin registered. Use it as ``scorer.score(events, scheme, as_of=...)``.
     """
     return REGISTRY.get_scorer(name, **params)
+
+
+def get_crosswalk(name: str) -> Crosswalk:
+    """The crosswalk registered as ``name`` (built in: ``ho-to-ons``, ``athena-to-ons``,
+    ``cjs-to-ons``, ``police-uk-to-ons``; plugins add a force's own)."""
+    entry = _lookup(REGISTRY.crosswalks(), name, "crosswalk")
+    return entry.provider  # type: ignore[no-any-return]
+
+
+def list_crosswalks() -> list[str]:
+    """Names of every registered crosswalk, sorted."""
+    return sorted(REGISTRY.crosswalks())
 
 
 def list_scorers() -> list[str]:

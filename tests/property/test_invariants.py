@@ -68,6 +68,8 @@ def cases(
             scheme = scheme.with_weights({c: round(w * 4) / 4 for c, w in scheme.to_dict().items()})
     else:
         scheme = ch.get_scheme(scheme_name)
+        if exact and not _dyadic(scheme):  # e.g. the ONS CSS: no weight is a multiple of 1/4
+            scheme = scheme.with_weights({c: round(w * 4) / 4 for c, w in scheme.to_dict().items()})
     codes = _dyadic(scheme) if exact else None
     window = draw(chst.window_days())
     edges = [-1, 0, 1] + ([] if window is None else [window - 1, window, window + 1])

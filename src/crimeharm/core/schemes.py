@@ -29,6 +29,7 @@ KEY_SYSTEMS = {
     "athena": "Athena / NICHE offence URN (e.g. '1.1.1.1')",
     "cjs": "Criminal Justice System offence code (e.g. 'COML025')",
     "ons": "ONS police-recorded-crime offence code (e.g. '8N')",
+    "police-uk": "police.uk street-level crime category (e.g. 'Burglary')",
     "other": "a force's or researcher's own codes",
 }
 
@@ -195,8 +196,10 @@ class WeightScheme:
                     if column not in header:
                         msg = f"{path}: no column {column!r} (columns: {', '.join(header)})"
                         raise SchemeError(msg, source=str(path), column=column)
+                last = reader.line_num
                 for row in reader:
-                    line = reader.line_num
+                    line = last + 1
+                    last = reader.line_num
                     code = (row.get(code_column) or "").strip()
                     raw = (row.get(weight_column) or "").strip()
                     where = f"{path}, line {line}"
@@ -239,6 +242,10 @@ class WeightScheme:
         except UnicodeDecodeError as exc:
             msg = f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"
             raise SchemeError(msg, source=str(path)) from exc
+        except csv.Error as exc:
+            line = last + 1
+            msg = f"{path}, line {line}: malformed CSV ({exc}; cells are limited to 128 KiB)"
+            raise SchemeError(msg, source=str(path), row=line) from None
         has_titles = title_column is not None and any(titles)
         has_groups = group_column is not None and any(groups)
         return cls(
@@ -248,6 +255,25 @@ class WeightScheme:
             groups=groups if has_groups else None,
             **meta,
         )
+
+    @classmethod
+    def from_file(cls, path: str | Path, *, require_checksum: bool = False) -> WeightScheme:
+        """Scheme from a published scheme file (``.toml``, or ``.csv`` with a metadata header).
+
+        The file must give name, version, unit, key_system, source and licence; a
+        ``checksum`` (``sha256:...`` of :attr:`checksum`) is verified when present (and
+        required with ``require_checksum=True``). Plain data only: nothing is executed. Errors
+        name the file, line and column. Format: ``crimeharm.core.schemefile``.
+        """
+        from .schemefile import read_scheme_file
+
+        return read_scheme_file(path, require_checksum=require_checksum)
+
+    def to_file(self, path: str | Path, *, licence: str = "") -> Path:
+        """Write this scheme as a ``.toml`` or ``.csv`` scheme file with its checksum."""
+        from .schemefile import write_scheme_file
+
+        return write_scheme_file(self, path, licence=licence)
 
     # -- lookups --------------------------------------------------------------------------------
 
@@ -343,6 +369,37 @@ class WeightScheme:
             titles=[titles.get(c, "") for c in codes] if self.titles is not None else None,
             groups=[groups.get(c, "") for c in codes] if self.groups is not None else None,
             **fields,
+        )
+
+    def derive(self, how: str, **params: Any) -> WeightScheme:
+        """A named derivation of this scheme: ``"log1p"``, ``"sqrt"``, ``"cap"`` (value=),
+        ``"scale"`` (factor=) or ``"rescale"`` (to=scheme, method="lsq" or "match", code=).
+
+        The new scheme's name, unit and ``metadata["derivations"]`` record what was done.
+        """
+        from .derive import derive_scheme
+
+        return derive_scheme(self, how, **params)
+
+    def coverage(self, events: Any, *, reference: WeightScheme | None = None) -> Any:
+        """How much of ``events`` this scheme covers: a :class:`crimeharm.core.coverage.Coverage`
+        (share of rows, harm covered, the codes it lacks and what they are)."""
+        from .coverage import scheme_coverage
+
+        return scheme_coverage(self, events, reference=reference)
+
+    def via(
+        self,
+        crosswalk: Any,
+        *,
+        conflicts: str = "min",
+        min_certainty: str = "inferred",
+        name: str | None = None,
+    ) -> WeightScheme:
+        """This scheme's weights keyed by ``crosswalk``'s source codes (see
+        :meth:`crimeharm.core.crosswalk.Crosswalk.apply`)."""
+        return crosswalk.apply(  # type: ignore[no-any-return]
+            self, conflicts=conflicts, min_certainty=min_certainty, name=name
         )
 
     def scaled(self, factor: float) -> WeightScheme:
