@@ -1,11 +1,11 @@
 """A realistic synthetic police-force dataset for demos, docs and tests (no real person in it).
 
-:func:`make_demo_events` draws offences from the real CCHI 2020 notifiable Home Office codes,
-weighted from the scheme: common low-harm offences (shoplifting, common assault, criminal damage)
-are frequent and grave ones (rape, murder) rare. Offending per offender is heavy-tailed, most
-offenders appear once, and offenders specialise (acquisitive, violent, domestic, drugs, sexual,
-general). Victims are people, businesses (shops are repeat victims) or nobody (drugs, weapons);
-domestic offenders mostly offend against the same partner, so repeat victims appear.
+[`make_demo_events`][crimeharm.make_demo_events] draws offences from the real CCHI 2020 notifiable
+Home Office codes, weighted from the scheme: common low-harm offences (shoplifting, common assault,
+criminal damage) are frequent and grave ones (rape, murder) rare. Offending per offender is
+heavy-tailed, most offenders appear once, and offenders specialise (acquisitive, violent, domestic,
+drugs, sexual, general). Victims are people, businesses (shops are repeat victims) or nobody (drugs,
+weapons); domestic offenders mostly offend against the same partner, so repeat victims appear.
 
 The defaults are calibrated to a real English force: about 36,000 distinct offenders in each
 year of data, and harm as concentrated as reported for Northamptonshire Police 2010-16 (7% of

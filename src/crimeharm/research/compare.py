@@ -6,9 +6,9 @@ algorithm: sort, then count discordant pairs as inversions with a vectorised mer
 O(n log^2 n); a million offenders take a few seconds). scipy is used only for p-values, on
 request.
 
-Which offenders enter the correlation: with two :class:`Scores`, every offender scored in
-either, an offender absent from one having harm 0 there (they had no counted event); with a
-:class:`Ranking` (a top n only) on either side, the offenders present in both.
+Which offenders enter the correlation: with two [`Scores`][crimeharm.Scores], every offender scored
+in either, an offender absent from one having harm 0 there (they had no counted event); with a
+[`Ranking`][crimeharm.Ranking] (a top n only) on either side, the offenders present in both.
 """
 
 from __future__ import annotations
@@ -213,7 +213,7 @@ class Comparison:
     kendall_p: float | None = None
 
     def to_record(self) -> dict[str, Any]:
-        """One tidy row (movers left out; see :attr:`entered` and :attr:`left`)."""
+        """One tidy row (movers left out; see ``entered`` and ``left``)."""
         row: dict[str, Any] = {
             "pair_a": self.pair_a,
             "pair_b": self.pair_b,
@@ -363,7 +363,9 @@ def compare(
 
 @attrs.frozen(repr=False)
 class ComparisonTable:
-    """Pairwise comparisons as a tidy table: one row per pair (see :class:`Comparison`)."""
+    """Pairwise comparisons as a tidy table: one row per pair (see
+    [`Comparison`][crimeharm.Comparison]).
+    """
 
     comparisons: tuple[Comparison, ...]
     scores: Mapping[str, Scores] = attrs.field(factory=dict, eq=False)
@@ -460,10 +462,10 @@ def compare_schemes(
 ) -> ComparisonTable:
     """Score ``events`` under each variant and compare every pair of the rankings.
 
-    ``variants`` maps a label to a :class:`WeightScheme` or scheme name (``{"cchi": s1,
-    "flat": s2}``), or to a mapping of :func:`crimeharm.score` options that override the
-    keywords here (``{"1y": {"decay": d1}, "3y": {"decay": d3}}``; ``as_of`` variants give
-    churn between dates). ``pairs="all"`` compares every pair in insertion order,
+    ``variants`` maps a label to a [`WeightScheme`][crimeharm.WeightScheme] or scheme name
+    (``{"cchi": s1, "flat": s2}``), or to a mapping of [`crimeharm.score`][crimeharm.score] options
+    that override the keywords here (``{"1y": {"decay": d1}, "3y": {"decay": d3}}``; ``as_of``
+    variants give churn between dates). ``pairs="all"`` compares every pair in insertion order,
     ``"consecutive"`` only neighbours (a time series).
     """
     if not isinstance(variants, Mapping) or len(variants) < 2:

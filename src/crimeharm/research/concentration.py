@@ -19,7 +19,7 @@ Definitions (``x`` = harm per unit, sorted ascending, ``n`` units, ``T`` = total
 - Power few: the smallest fraction of units holding a given share of ``T`` (the inverse).
 
 Zero-harm units count as units only when ``n_units`` says how many there are in all (offenders
-with no counted event do not appear in :class:`Scores`).
+with no counted event do not appear in [`Scores`][crimeharm.Scores]).
 """
 
 from __future__ import annotations
@@ -309,11 +309,12 @@ def concentration(
     shares: Sequence[float] = DEFAULT_SHARES,
     label: str = "",
 ) -> Concentration:
-    """Gini, top shares and power-few fractions of harm per unit (or of :class:`Scores`).
+    """Gini, top shares and power-few fractions of harm per unit (or of
+    [`Scores`][crimeharm.Scores]).
 
-    For :class:`Scores` / :class:`Ranking`, ``n_events`` defaults to the counted rows of the
-    report (for the generalized Gini, which then equals the Gini unless ``n_units`` adds
-    offenders without counted events).
+    For [`Scores`][crimeharm.Scores] / [`Ranking`][crimeharm.Ranking], ``n_events`` defaults to the
+    counted rows of the report (for the generalized Gini, which then equals the Gini unless
+    ``n_units`` adds offenders without counted events).
     """
     if isinstance(values, (Scores, Ranking)) and n_events is None:
         n_events = values.report.counted
@@ -340,7 +341,9 @@ def concentration(
 
 @attrs.frozen(repr=False)
 class ConcentrationTable:
-    """One :class:`Concentration` per label (offence group, ...), as a tidy table."""
+    """One [`Concentration`][crimeharm.Concentration] per label (offence group, ...), as a tidy
+    table.
+    """
 
     rows: tuple[Concentration, ...]
 
@@ -396,8 +399,8 @@ def concentration_by_group(
 ) -> ConcentrationTable:
     """Concentration of harm over offenders within each offence group of the scheme.
 
-    An offender's harm in a group is the sum of their counted contributions from offences in
-    that group (score options as in :func:`crimeharm.score`). Codes the scheme lacks (with
+    An offender's harm in a group is the sum of their counted contributions from offences in that
+    group (score options as in [`crimeharm.score`][crimeharm.score]). Codes the scheme lacks (with
     ``on_unknown="fallback"``) form the group "(unknown code)". Rows are ordered by total harm,
     largest first; the first row, "(all)", is every group together.
     """

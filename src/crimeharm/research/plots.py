@@ -2,7 +2,7 @@
 
 Needs matplotlib (``pip install 'crimeharm[plot]'``), imported on first call, never at
 ``import crimeharm``. Every function draws on ``ax`` when given, else on a new
-:class:`matplotlib.figure.Figure` that is not registered with pyplot (rendered by Agg when
+``matplotlib.figure.Figure`` that is not registered with pyplot (rendered by Agg when
 saved; nothing is shown, no GUI backend is touched), and returns the figure:
 ``fig.savefig("lorenz.png")``.
 """
@@ -86,12 +86,12 @@ def lorenz(
 ) -> Figure:
     """Lorenz curve of harm over offenders, with markers at the top ``top`` shares.
 
-    ``data`` is :class:`Scores` (or one harm value per offender). With ``descending`` (the
-    default) the curve is read from the most harmful offender: x = share of offenders from the
-    top, y = share of harm they hold (the Lorenz curve turned 180 degrees, so "the top 1% hold
-    y" is read straight off); otherwise the classic curve from the least harmful offender. Each
-    marker is labelled with :func:`crimeharm.research.concentration.top_share`; the title gives
-    the Gini coefficient. Curves of more than 2,000 points are thinned for drawing.
+    ``data`` is [`Scores`][crimeharm.Scores] (or one harm value per offender). With ``descending``
+    (the default) the curve is read from the most harmful offender: x = share of offenders from the
+    top, y = share of harm they hold (the Lorenz curve turned 180 degrees, so "the top 1% hold y" is
+    read straight off); otherwise the classic curve from the least harmful offender. Each marker is
+    labelled with [`crimeharm.research.concentration.top_share`][crimeharm.top_share]; the title
+    gives the Gini coefficient. Curves of more than 2,000 points are thinned for drawing.
     """
     from .concentration import gini, lorenz_curve, top_share
 

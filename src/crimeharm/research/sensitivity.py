@@ -1,12 +1,12 @@
 """How stable is the top n? Parameter sweeps and bootstrap confidence intervals on ranks.
 
-:func:`sweep` scores the same events under a grid of windows and decays and compares the top-n
-sets (Jaccard overlap, how often each offender makes the top n, who always does).
-:func:`bootstrap_ranks` resamples the counted event rows with replacement and reports a
-percentile interval on each offender's rank.
+[`sweep`][crimeharm.sweep] scores the same events under a grid of windows and decays and compares
+the top-n sets (Jaccard overlap, how often each offender makes the top n, who always does).
+[`bootstrap_ranks`][crimeharm.bootstrap_ranks] resamples the counted event rows with replacement and
+reports a percentile interval on each offender's rank.
 
-Both validate the inputs and look weights up once (:func:`crimeharm.core.scoring.contributions`),
-group rows by offender once (:func:`crimeharm.kernels.hashing.group_rows`), and then spend one
+Both validate the inputs and look weights up once (``crimeharm.core.scoring.contributions``),
+group rows by offender once (``crimeharm.kernels.hashing.group_rows``), and then spend one
 ``bincount`` pass per setting or replicate.
 """
 
@@ -262,7 +262,7 @@ class SweepResult:
         return rows
 
     def to_pandas(self) -> pd.DataFrame:
-        """The per-setting table of :meth:`to_records` as a DataFrame (needs pandas)."""
+        """The per-setting table of ``to_records`` as a DataFrame (needs pandas)."""
         from .._optional import require
 
         pandas = require("pandas", "pandas")
@@ -317,11 +317,11 @@ def sweep(
 ) -> SweepResult:
     """Score under many windows and decays and compare the top-n sets.
 
-    The baseline is ``window_days`` with ``decay`` (as in :func:`crimeharm.score`). The grid is
-    every window of ``windows`` (default: the baseline window) with every decay: exponential
+    The baseline is ``window_days`` with ``decay`` (as in [`crimeharm.score`][crimeharm.score]). The
+    grid is every window of ``windows`` (default: the baseline window) with every decay: exponential
     decays with the ``half_lives`` (days) and the labelled ``decays`` (label -> decay object or
-    registered name), or the baseline decay if neither is given. Settings equal to the baseline
-    are dropped. Each setting's top n equals ``score(...).top(n)`` under that setting.
+    registered name), or the baseline decay if neither is given. Settings equal to the baseline are
+    dropped. Each setting's top n equals ``score(...).top(n)`` under that setting.
     """
     n = _check_n(n, "n", 1)
     window_days = _check_window(window_days, "window_days")
