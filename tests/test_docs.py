@@ -272,7 +272,7 @@ def hook_sections(text: str) -> dict[str, str]:
 
 
 def _version_added(function: Callable[..., Any]) -> str:
-    match = re.search(r"versionadded::\s*(\S+)", function.__doc__ or "")
+    match = re.search(r"Added in version (\S+?)\.?(?:\s|$)", function.__doc__ or "")
     assert match, f"hook spec {function.__name__} does not say which version added it"
     return match[1]
 
