@@ -282,3 +282,82 @@ def test_api_reference_covers_every_public_name() -> None:
         and not any(obj is getattr(ch, name) for obj in shown.get(name, []))
     ]
     assert not missing, f"docs/api.md does not document: {missing}"
+
+
+# -- parameters sections -----------------------------------------------------------------------
+
+
+def _api_functions() -> dict[str, Any]:
+    """Every public function and method docs/api.md renders, as griffe objects by path."""
+    griffe = pytest.importorskip("griffe")
+    package = griffe.load("crimeharm", search_paths=[str(ROOT / "src")], docstring_parser="google")
+    text = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    found: dict[str, Any] = {}
+
+    def add(path: str, obj: Any) -> None:
+        if obj.is_alias:
+            obj = obj.final_target
+        if obj.is_function:
+            found[path] = obj
+        elif obj.is_class:
+            for name, member in obj.members.items():
+                if not name.startswith("_") and not member.is_alias and member.is_function:
+                    found[f"{path}.{name}"] = member
+
+    for ident in re.findall(r"^::: (\S+)", text, flags=re.MULTILINE):
+        obj = package[ident.removeprefix("crimeharm.")] if ident != "crimeharm" else package
+        if obj.is_alias:
+            obj = obj.final_target
+        if obj.is_module:
+            for name in getattr(importlib.import_module(ident), "__all__", []):
+                add(f"{ident}.{name}", obj[name])
+        else:
+            add(ident, obj)
+    return found
+
+
+def test_every_public_function_has_a_parameter_row_per_parameter() -> None:
+    tool = importlib.util.spec_from_file_location(
+        "griffe_parameters", ROOT / "tools" / "griffe_parameters.py"
+    )
+    assert tool is not None
+    assert tool.loader is not None
+    module = importlib.util.module_from_spec(tool)
+    tool.loader.exec_module(module)
+    functions = _api_functions()
+    assert len(functions) > 100
+    griffe = pytest.importorskip("griffe")
+    for path, func in functions.items():
+        wanted = [
+            p.name
+            for p in func.parameters
+            if p.name not in ("self", "cls")
+            and p.kind
+            not in (griffe.ParameterKind.var_positional, griffe.ParameterKind.var_keyword)
+        ]
+        rows = module.parameter_rows(func)
+        assert [r.name for r in rows] == wanted, path
+        assert all(r.description for r in rows), path
+
+
+def test_args_sections_name_real_parameters_and_all_of_them() -> None:
+    """A function that documents parameters under Args: documents every one, and no other."""
+    griffe = pytest.importorskip("griffe")
+    for path, func in _api_functions().items():
+        sections = func.docstring.parsed if func.docstring else []
+        listed = [
+            p.name
+            for s in sections
+            if isinstance(s, griffe.DocstringSectionParameters)
+            for p in s.value
+        ]
+        if not listed:
+            continue
+        wanted = [
+            p.name
+            for p in func.parameters
+            if p.name not in ("self", "cls")
+            and p.kind
+            not in (griffe.ParameterKind.var_positional, griffe.ParameterKind.var_keyword)
+        ]
+        assert listed == wanted, f"{path}: Args: lists {listed}, the signature has {wanted}"
