@@ -33,7 +33,9 @@ WEIGHTS = {"A": 1.0, "B": 2.0, "C": 5.0, "D": 30.0, "E": 365.0}
 AS_OF = np.datetime64("2023-07-18")
 
 
-def simulate(rng: np.random.Generator, offenders: int, years: int) -> tuple[ch.Events, dict[int, int]]:
+def simulate(
+    rng: np.random.Generator, offenders: int, years: int
+) -> tuple[ch.Events, dict[int, int]]:
     """One force: its events and each offender's true rank (1 = most expected harm)."""
     codes = np.array(list(WEIGHTS))
     weights = np.array(list(WEIGHTS.values()))
