@@ -78,7 +78,9 @@ def test_page_outputs(page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.syspath_prepend(str(tmp_path))  # pages import the modules they write
     monkeypatch.delenv("CRIMEHARM_DISABLE_PLUGINS", raising=False)
     text = (ROOT / page).read_text(encoding="utf-8")
-    stated = sum(b.title == "Output" for b in fenced_blocks(text)) + len(docs.VALUE.findall(text))
+    lines = text.splitlines()
+    values = len(list(docs._values_between(lines, 1, len(lines) + 1)))
+    stated = sum(b.title == "Output" for b in fenced_blocks(text)) + values
     try:
         checks = run_page(ROOT / page)
     finally:
@@ -361,3 +363,14 @@ def test_args_sections_name_real_parameters_and_all_of_them() -> None:
             not in (griffe.ParameterKind.var_positional, griffe.ParameterKind.var_keyword)
         ]
         assert listed == wanted, f"{path}: Args: lists {listed}, the signature has {wanted}"
+
+
+def test_a_value_span_shown_as_code_is_not_a_value(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(
+        'Write `<span data-value="EXPR">26</span>` and <span data-value="1 + 1">2</span>.\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    assert [(c.expr, c.ok) for c in run_page(page)] == [("1 + 1", True)]

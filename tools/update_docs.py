@@ -11,7 +11,7 @@ Each page runs in its own Python process (``--jobs`` at a time), inside a fresh 
 directory, so pages cannot disturb one another; review the rewrite with ``git diff`` and then
 read the prose around a changed output: a rewritten number may make a sentence false.
 
-What a page may hold (see CONTRIBUTING in docs/concepts.md for the author's view):
+What a page may hold (docs/contributing.md says the same for authors):
 
 - fenced ``python`` blocks run in page order in one namespace per page; a block whose first line
   starts with ``# not run`` is skipped;
@@ -50,6 +50,7 @@ SKIP_PAGES = ("docs/changelog.md", "docs/api.md")  # an include and the generate
 
 _FENCE = re.compile(r"^(?P<fence>`{3,})(?P<info>[^`]*)$")
 _TITLE = re.compile(r'title="(?P<title>[^"]*)"')
+_INLINE_CODE = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
 VALUE = re.compile(r'<span data-value="(?P<expr>[^"]*)">(?P<text>[^<]*)</span>')
 
 
@@ -122,8 +123,11 @@ def is_file(block: Block) -> bool:
 def _values_between(lines: list[str], start: int, stop: int) -> Iterator[tuple[int, str, str]]:
     """(1-based line, expression, text) of each prose value span on lines [start, stop)."""
     for k in range(start, stop):
-        for match in VALUE.finditer(lines[k - 1]):
-            yield k, html.unescape(match["expr"]), match["text"]
+        line = lines[k - 1]
+        code = [m.span() for m in _INLINE_CODE.finditer(line)]
+        for match in VALUE.finditer(line):
+            if not any(a <= match.start() < b for a, b in code):  # shown as code, not a value
+                yield k, html.unescape(match["expr"]), match["text"]
 
 
 @contextlib.contextmanager
