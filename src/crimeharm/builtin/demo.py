@@ -222,6 +222,19 @@ def make_demo_events(
     individual victim, e.g. drug possession), ``crime_id`` (int64, shared by co-offenders) and
     an extra column ``victim_sex`` ("F", "M", or "U" for a business or no victim).
     Rows are in crime order (date, then crime id). The same ``seed`` gives the same events.
+
+    Args:
+        n_events: Events to generate (default: Northamptonshire's 327,566 crimes of 2010-16).
+        seed: Random seed; the same seed gives the same events.
+        as_of: The last day of the data.
+        years: Years of data ending on ``as_of`` (default 7, as 2010-16).
+
+    Returns:
+        The synthetic [`Events`][crimeharm.Events].
+
+    Raises:
+        ParameterError: ``n_events`` or ``years`` is not a whole number >= 1, or ``as_of`` is
+            not a date.
     """
     if isinstance(n_events, bool) or not isinstance(n_events, (int, np.integer)) or n_events < 1:
         msg = f"n_events must be a whole number >= 1 (got {n_events!r})"

@@ -548,6 +548,27 @@ def compare_schemes(
     ``"consecutive"`` only neighbours (a time series). ``missing`` is passed to
     [`compare`][crimeharm.research.compare.compare] (every variant is scored in full, so
     ``"zero"`` is exact).
+
+    Args:
+        events: The events, scored under every variant.
+        variants: A label for each variant: a scheme, a scheme name, or a mapping of
+            [`crimeharm.score`][crimeharm.score] options overriding the keywords below.
+        scheme: The scheme of variants that do not name one.
+        as_of: The scoring date of variants that do not give one.
+        window_days: The window of variants that do not give one (None: no window).
+        decay: The decay of variants that do not give one (None: no decay).
+        on_unknown: As for [`crimeharm.score`][crimeharm.score].
+        fallback_weight: As for [`crimeharm.score`][crimeharm.score].
+        n: The top-n cut compared.
+        pairs: ``"all"`` pairs in insertion order, or ``"consecutive"`` neighbours only.
+        movers: How many offenders that entered or left the top n to list, each way.
+        p_values: Add two-sided p-values from scipy.stats (needs scipy).
+        missing: Which offenders enter the correlations (see
+            [`compare`][crimeharm.research.compare.compare]).
+
+    Returns:
+        A [`ComparisonTable`][crimeharm.ComparisonTable] with one row per pair and each
+        variant's scores.
     """
     if not isinstance(variants, Mapping) or len(variants) < 2:
         msg = "compare_schemes needs a mapping of at least two labelled variants"
@@ -603,7 +624,22 @@ def churn_over_time(
     fallback_weight: float | None = None,
     movers: int = 10,
 ) -> ComparisonTable:
-    """Compare the top ``n`` at consecutive ``as_of`` dates (churn = share that left)."""
+    """Compare the top ``n`` at consecutive ``as_of`` dates (churn = share that left).
+
+    Args:
+        events: The events, scored at every date.
+        scheme: A weight scheme or the name of a registered one.
+        as_of: At least two distinct dates, in the order compared.
+        n: The top-n cut compared.
+        window_days: Count events less than this many days old at each date (None: all).
+        decay: A recency decay, a registered decay name, or None.
+        on_unknown: As for [`crimeharm.score`][crimeharm.score].
+        fallback_weight: As for [`crimeharm.score`][crimeharm.score].
+        movers: How many offenders that entered or left the top n to list, each way.
+
+    Returns:
+        A [`ComparisonTable`][crimeharm.ComparisonTable] of consecutive dates.
+    """
     dates = [str(np.datetime64(d, "D")) for d in as_of]
     if len(set(dates)) != len(dates) or len(dates) < 2:
         msg = f"as_of must hold at least two distinct dates (got {dates})"

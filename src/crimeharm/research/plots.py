@@ -96,6 +96,17 @@ def lorenz(
     read straight off); otherwise the classic curve from the least harmful offender. Each marker is
     labelled with [`crimeharm.research.concentration.top_share`][crimeharm.top_share]; the title
     gives the Gini coefficient. Curves of more than 2,000 points are thinned for drawing.
+
+    Args:
+        data: [`Scores`][crimeharm.Scores], a [`Ranking`][crimeharm.Ranking], or harm per
+            offender (numbers >= 0).
+        top: Top fractions of offenders to mark (each in (0, 1]).
+        descending: Read the curve from the most harmful offender (else the classic curve).
+        label: Legend entry of the curve (default "harm").
+        ax: Draw on this matplotlib axes instead of a new figure.
+
+    Returns:
+        The matplotlib figure.
     """
     from .concentration import gini, lorenz_curve, top_share
 
@@ -243,7 +254,23 @@ def timeline(
 
     Counted events are filled circles whose area grows with weight x decay; events that do
     not count (outside the window, after ``as_of``, or skipped codes) are grey crosses. Vertical
-    lines mark ``as_of`` and the window's first day. The title gives the offender's harm.
+    lines mark ``as_of`` and the window's first day. The title gives the offender's harm
+    and id (output you asked for: keep the figure as private as the data).
+
+    Args:
+        events: The events holding the offender's.
+        scheme: A weight scheme or the name of a registered one.
+        offender_id: The offender drawn.
+        as_of: The date scored as of, as for [`crimeharm.score`][crimeharm.score].
+        window_days: Count events less than this many days old (None: every event up to
+            ``as_of``).
+        decay: A recency decay, a registered decay name, or None.
+        on_unknown: As for [`crimeharm.score`][crimeharm.score].
+        fallback_weight: As for [`crimeharm.score`][crimeharm.score].
+        ax: Draw on this matplotlib axes instead of a new figure.
+
+    Returns:
+        The matplotlib figure.
     """
     scheme = resolve_scheme(scheme)
     rows = np.flatnonzero(
@@ -311,6 +338,14 @@ def sweep_stability(result: SweepResult, *, ax: Axes | None = None) -> Figure:
     """Heatmap of the pairwise Jaccard overlap of the top-n sets across a sweep's settings.
 
     Cells are annotated with the overlap when there are at most 15 settings.
+
+    Args:
+        result: A [`SweepResult`][crimeharm.research.sensitivity.SweepResult] from
+            [`sweep`][crimeharm.sweep].
+        ax: Draw on this matplotlib axes instead of a new figure.
+
+    Returns:
+        The matplotlib figure.
     """
     k = len(result.settings)
     fig, ax = _axes(ax, (1.2 + 0.55 * k + 3.0, 1.0 + 0.55 * k + 1.0))
@@ -341,7 +376,16 @@ def sweep_stability(result: SweepResult, *, ax: Axes | None = None) -> Figure:
 
 
 def sweep_frequency(result: SweepResult, *, ax: Axes | None = None) -> Figure:
-    """Bar chart: how many offenders are in the top n under exactly 1, 2, ..., k settings."""
+    """Bar chart: how many offenders are in the top n under exactly 1, 2, ..., k settings.
+
+    Args:
+        result: A [`SweepResult`][crimeharm.research.sensitivity.SweepResult] from
+            [`sweep`][crimeharm.sweep].
+        ax: Draw on this matplotlib axes instead of a new figure.
+
+    Returns:
+        The matplotlib figure.
+    """
     k = len(result.settings)
     fig, ax = _axes(ax, (6.0, 4.0))
     counts = np.bincount(result.appearances, minlength=k + 1)[1:]
