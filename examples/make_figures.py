@@ -12,7 +12,9 @@ left behind). After a change that moves a figure, run this script and commit doc
 are not compared because they differ across matplotlib versions, fonts and platforms; what the
 figure shows does not. Needs matplotlib.
 
-Run:  python examples/make_figures.py [--out docs/img] [--check]
+Run:  python examples/make_figures.py [--out docs/img] [--check] [--events N]
+(``--events`` other than the default draws a smaller force, for a quick look; the docs use the
+default.)
 """
 
 from __future__ import annotations
@@ -92,10 +94,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=IMG, help="folder for the images")
     parser.add_argument(
+        "--events", type=int, default=DEFAULT_EVENTS, help="demo events (the docs: the default)"
+    )
+    parser.add_argument(
         "--check", action="store_true", help="write nothing; exit 1 if a figure moved"
     )
     args = parser.parse_args(argv)
-    figures = build_figures()
+    figures = build_figures(args.events)
     prints = fingerprints(figures)
     record_path = args.out / RECORD
     if args.check:
