@@ -374,3 +374,18 @@ def test_a_value_span_shown_as_code_is_not_a_value(
     )
     monkeypatch.chdir(tmp_path)
     assert [(c.expr, c.ok) for c in run_page(page)] == [("1 + 1", True)]
+
+
+def test_no_sphinx_roles_left_in_src() -> None:
+    """Docstrings cross-reference as [`name`][crimeharm.name]: a Sphinx role shows literally."""
+    role = re.compile(r":(?:py:)?(?:class|func|meth|attr|data|mod|exc|obj|const):`[^`]+`")
+    left = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for path in sorted((ROOT / "src").rglob("*.py"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if role.search(line)
+    ]
+    assert not left, (
+        f"Sphinx roles in {left}: mkdocs build -d SITE && python tools/sphinx_roles.py "
+        "--inventory SITE/objects.inv src/crimeharm"
+    )
