@@ -604,7 +604,7 @@ def test_demo_prints_ranking_and_concentration(capsys: pytest.CaptureFixture[str
     assert status == 0
     assert "rows: 20,000 counted of 20,000" in out
     assert "top   7% of offenders hold" in out
-    assert "Published: 80% of harm held by 7% of offenders" in out
+    assert "7% of offenders held 80% of harm" in out
     assert "doi:10.1007/s41887-019-00039-7" in out
 
 

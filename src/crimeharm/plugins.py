@@ -2,9 +2,10 @@
 
 Built-ins register through the same hooks as third-party plugins (``crimeharm.builtin.hooks``).
 Installed plugins are found through the ``crimeharm`` entry-point group; set
-``CRIMEHARM_DISABLE_PLUGINS=name1,name2`` to skip some. A plugin that fails to import, or whose
-hook raises, is skipped with a :class:`PluginWarning`; a duplicate name or a malformed return
-value is a :class:`PluginError` naming the plugin, the hook and the value.
+``CRIMEHARM_DISABLE_PLUGINS=name1,name2`` to skip some. A plugin that fails to import, or whose hook
+raises, is skipped with a [`PluginWarning`][crimeharm.PluginWarning]; a duplicate name or a
+malformed return value is a [`PluginError`][crimeharm.PluginError] naming the plugin, the hook and
+the value.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ _BUILTIN = "crimeharm.builtin.hooks"
 class SchemeProvider:
     """A weight scheme offered by a plugin, loaded on first use.
 
-    ``load(**options)`` returns the :class:`WeightScheme`; the metadata here lets
+    ``load(**options)`` returns the [`WeightScheme`][crimeharm.WeightScheme]; the metadata here lets
     ``list_schemes`` and ``crimeharm schemes`` describe it without loading it.
     """
 
@@ -93,7 +94,7 @@ class SchemeProvider:
 
 @attrs.frozen
 class DecayProvider:
-    """A decay offered by a plugin: ``factory(**params)`` returns a :class:`Decay`."""
+    """A decay offered by a plugin: ``factory(**params)`` returns a [`Decay`][crimeharm.Decay]."""
 
     name: str
     factory: Callable[..., Decay]
@@ -119,7 +120,7 @@ class ScoringModel(Protocol):
 
 @attrs.frozen
 class ScorerProvider:
-    """A scoring model offered by a plugin: ``factory(**params)`` returns a :class:`ScoringModel`
+    """A scoring model offered by a plugin: ``factory(**params)`` returns a ``ScoringModel``
     (an object with ``name`` and ``score(events, scheme, *, as_of, **options)``)."""
 
     name: str
@@ -438,8 +439,9 @@ def list_decays() -> list[str]:
 
 
 def get_scorer(name: str, **params: Any) -> ScoringModel:
-    """A scoring model by name: ``"rfg"``, ``"rfgv"`` (see :class:`crimeharm.RFGModel` for the
-    parameters), or one a plugin registered. Use it as ``scorer.score(events, scheme, as_of=...)``.
+    """A scoring model by name: ``"rfg"``, ``"rfgv"`` (see
+    [`crimeharm.RFGModel`][crimeharm.RFGModel] for the parameters), or one a plugin registered. Use
+    it as ``scorer.score(events, scheme, as_of=...)``.
     """
     return REGISTRY.get_scorer(name, **params)
 
@@ -486,7 +488,9 @@ def register_plugin(plugin: object, name: str | None = None) -> str:
 
 
 def unregister_plugin(plugin: object | str) -> None:
-    """Undo :func:`register_plugin` (by object or by the name it returned)."""
+    """Undo [`register_plugin`][crimeharm.register_plugin] (by object or by the name it
+    returned).
+    """
     REGISTRY.unregister(plugin)
 
 

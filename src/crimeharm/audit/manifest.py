@@ -1,9 +1,9 @@
 """Manifests: everything needed to reproduce a score or ranking, written next to the output.
 
-A :class:`Manifest` records the library version, the scheme (name, version, checksum), the
-decay and its parameters, ``as_of``, the window, the row report, the input's row count and a
-fingerprint of the input events, and a fingerprint of the result. ``verify(events)`` says
-whether some events are the ones scored; ``reproduce(events)`` scores them again and checks the
+A [`Manifest`][crimeharm.Manifest] records the library version, the scheme (name, version,
+checksum), the decay and its parameters, ``as_of``, the window, the row report, the input's row
+count and a fingerprint of the input events, and a fingerprint of the result. ``verify(events)``
+says whether some events are the ones scored; ``reproduce(events)`` scores them again and checks the
 result is identical.
 
 Input fingerprint ("crimeharm-events-v1"): sha256 over the UTF-8 line
@@ -210,7 +210,9 @@ class Manifest:
         )
 
     def score_options(self) -> dict[str, Any]:
-        """Keyword arguments that make :func:`crimeharm.score` repeat this computation."""
+        """Keyword arguments that make [`crimeharm.score`][crimeharm.score] repeat this
+        computation.
+        """
         from ..plugins import get_decay
 
         return {
@@ -225,7 +227,7 @@ class Manifest:
         """Score ``events`` again as recorded and check the result is identical.
 
         ``scheme`` defaults to the registered scheme of the recorded name; its checksum must
-        match. Raises :class:`DataError` if the events or the result differ.
+        match. Raises [`DataError`][crimeharm.DataError] if the events or the result differ.
         """
         from ..core.scoring import resolve_scheme, score
 
@@ -266,7 +268,9 @@ class Manifest:
 
     @classmethod
     def from_json(cls, text: str, *, source: str | None = None) -> Manifest:
-        """A manifest from :meth:`to_json` text; :class:`DataError` names what is wrong."""
+        """A manifest from ``to_json`` text; [`DataError`][crimeharm.DataError] names what is
+        wrong.
+        """
         where = source or "manifest"
         try:
             data = json.loads(text)
@@ -303,7 +307,7 @@ class Manifest:
 
     @classmethod
     def read(cls, path: str | Path) -> Manifest:
-        """Read a manifest written by :meth:`write`."""
+        """Read a manifest written by ``write``."""
         target = Path(path)
         return cls.from_json(target.read_text(encoding="utf-8"), source=str(target))
 
@@ -315,5 +319,7 @@ def manifest_path_for(output_path: str | Path) -> Path:
 
 
 def write_manifest_next_to(output_path: str | Path, manifest: Manifest) -> Path:
-    """Write ``manifest`` beside ``output_path`` (see :func:`manifest_path_for`); its path."""
+    """Write ``manifest`` beside ``output_path`` (see
+    [`manifest_path_for`][crimeharm.audit.manifest.manifest_path_for]); its path.
+    """
     return manifest.write(manifest_path_for(output_path))

@@ -30,7 +30,7 @@ from .common import (
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that raises instead of exiting, so :func:`main` returns a status."""
+    """argparse that raises instead of exiting, so ``main`` returns a status."""
 
     def error(self, message: str) -> Any:
         self.print_usage(sys.stderr)

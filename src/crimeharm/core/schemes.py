@@ -1,7 +1,8 @@
 """Weight schemes: a table offence code -> harm weight, with its provenance.
 
-A :class:`WeightScheme` is plain data (codes, weights, titles, groups, metadata). Lookups are
-vectorised: :meth:`WeightScheme.index_of` maps a million codes to table rows in one hash pass.
+A [`WeightScheme`][crimeharm.WeightScheme] is plain data (codes, weights, titles, groups, metadata).
+Lookups are vectorised: [`WeightScheme.index_of`][crimeharm.WeightScheme.index_of] maps a million
+codes to table rows in one hash pass.
 """
 
 from __future__ import annotations
@@ -83,8 +84,8 @@ def _optional_strings(values: Any) -> npt.NDArray[np.str_] | None:
 class WeightScheme:
     """A harm weight per offence code, with the name, version, unit and source to cite.
 
-    Build with :meth:`from_mapping`, :meth:`from_csv` or :meth:`from_offences`; look up with
-    :meth:`weight`, :meth:`index_of` or ``code in scheme``. Codes are unique and non-empty;
+    Build with ``from_mapping``, ``from_csv`` or ``from_offences``; look up with
+    ``weight``, ``index_of`` or ``code in scheme``. Codes are unique and non-empty;
     weights are finite and non-negative (a harm index has no negative harm).
     """
 
@@ -151,7 +152,7 @@ class WeightScheme:
 
     @classmethod
     def from_offences(cls, offences: Iterable[OffenceType], **meta: Any) -> WeightScheme:
-        """Scheme from :class:`OffenceType` records (titles and groups kept)."""
+        """Scheme from [`OffenceType`][crimeharm.OffenceType] records (titles and groups kept)."""
         items = list(offences)
         return cls(
             codes=np.array([o.code for o in items], dtype=np.str_),
@@ -312,7 +313,9 @@ class WeightScheme:
             raise KeyError(msg) from None
 
     def offence(self, code: str) -> OffenceType:
-        """The :class:`OffenceType` for ``code`` (title and group where the scheme has them)."""
+        """The [`OffenceType`][crimeharm.OffenceType] for ``code`` (title and group where the
+        scheme has them).
+        """
         i = self._position.get(code)
         if i is None:
             msg = f"offence code {code!r} is not in weight scheme {self.name!r}"

@@ -212,7 +212,7 @@ class Progress:
     """A one-line progress display (``\\r``-rewritten) for a terminal; no dependency.
 
     ``expected`` is an estimate of the rows to come (shown as a percentage, capped at 99% until
-    :meth:`close`).
+    ``close``).
     """
 
     def __init__(self, stream: IO[str], label: str, expected: int | None = None) -> None:

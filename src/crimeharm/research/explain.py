@@ -1,10 +1,10 @@
 """Explain one offender's harm: every counted event with its weight, decay and contribution.
 
-The contributions are the scorer's own (:func:`crimeharm.core.scoring.contributions`) and are added
-in the order-independent way :func:`crimeharm.score` adds them (:mod:`crimeharm.kernels.summation`),
-so :attr:`Explanation.harm` is the very float that ``score(...)`` reports for the offender.
-Events that do not count are listed with their reason (dated after as_of, outside the window,
-unknown code).
+The contributions are the scorer's own (``crimeharm.core.scoring.contributions``) and are added in
+the order-independent way [`crimeharm.score`][crimeharm.score] adds them
+(``crimeharm.kernels.summation``), so ``Explanation.harm`` is the very float that ``score(...)``
+reports for the offender. Events that do not count are listed with their reason (dated after as_of,
+outside the window, unknown code).
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def sequential_sum(values: npt.NDArray[np.float64]) -> float:
     """The offender's harm from their contributions, added exactly as the scorer adds them.
 
     ``np.sum`` adds pairwise and Python's ``sum`` (3.12+) compensates; neither reproduces the
-    scorer's float exactly, this does (:func:`crimeharm.kernels.summation.total`).
+    scorer's float exactly, this does (``crimeharm.kernels.summation.total``).
     """
     return total(values)
 
@@ -316,12 +316,14 @@ def explain(
     on_unknown: OnUnknown = "raise",
     fallback_weight: float | None = None,
 ) -> Explanation:
-    """Every event of ``offender_id`` with its contribution to harm, as :func:`score` counts it.
+    """Every event of ``offender_id`` with its contribution to harm, as [`score`][crimeharm.score]
+    counts it.
 
-    Takes the same options as :func:`crimeharm.score`. ``scheme`` may also be a
-    :class:`Scores` or :class:`Ranking`: the parameters are then taken from it (see
-    :func:`explain_scores`) and none of ``as_of``, ``window_days`` or ``decay`` may be given.
-    Raises ``KeyError`` when the events have no row for the offender.
+    Takes the same options as [`crimeharm.score`][crimeharm.score]. ``scheme`` may also be a
+    [`Scores`][crimeharm.Scores] or [`Ranking`][crimeharm.Ranking]: the parameters are then taken
+    from it (see [`explain_scores`][crimeharm.research.explain.explain_scores]) and none of
+    ``as_of``, ``window_days`` or ``decay`` may be given. Raises ``KeyError`` when the events have
+    no row for the offender.
     """
     if isinstance(scheme, (Scores, Ranking)):
         if as_of is not None or window_days is not None or decay is not None:
@@ -424,7 +426,7 @@ def explain_scores(
     The scheme is looked up by the name recorded in ``scores.params`` unless given (needed for
     schemes built in code); its checksum must match the recorded one. When the offender is in
     ``scores``, the explanation must reproduce their count and harm (relative difference at most
-    1e-9), else :class:`DataError` says the events are not the ones scored.
+    1e-9), else [`DataError`][crimeharm.DataError] says the events are not the ones scored.
     """
     p = scores.params
     scheme_obj = scheme if scheme is not None else resolve_scheme(p.scheme)
