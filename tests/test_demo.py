@@ -247,7 +247,7 @@ def test_demo_states_unit_meaning_calibration_and_next_steps(
     explained = capsys.readouterr().out
     ranked = out.splitlines()[5].split()  # rank 1's row of the table
     assert ranked[1] == offender
-    assert f"harm {float(ranked[2].replace(',', '')):,.4f} days" in explained
+    assert f"harm {float(ranked[2].replace(',', '')):,.2f} days" in explained
 
 
 def test_demo_next_steps_repeat_non_default_settings(capsys: pytest.CaptureFixture[str]) -> None:

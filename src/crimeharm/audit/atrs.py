@@ -1,12 +1,12 @@
 """An Algorithmic Transparency Recording Standard (ATRS) record, as far as the tool can fill it.
 
-The UK ATRS asks a public body that uses an algorithmic tool to publish a record of it. Some of
-its fields are facts the tool knows (the model and its version, inputs, outputs, the weight
-scheme and its provenance, the data cleaning and row accounting of a run, known limitations);
-the rest only the organisation can answer (owner, senior responsible owner, how the output is
-used, human review, appeals, impact assessments). :func:`atrs_record` fills the first kind from
-a run's :class:`~crimeharm.audit.manifest.Manifest` and marks every other field for completion,
-with the template's own note on what it asks for.
+The UK ATRS asks a public body that uses an algorithmic tool to publish a record of it. Some of its
+fields are facts the tool knows (the model and its version, inputs, outputs, the weight scheme and
+its provenance, the data cleaning and row accounting of a run, known limitations); the rest only the
+organisation can answer (owner, senior responsible owner, how the output is used, human review,
+appeals, impact assessments). [`atrs_record`][crimeharm.atrs_record] fills the first kind from a
+run's [`Manifest`][crimeharm.Manifest] and marks every other field for completion, with the
+template's own note on what it asks for.
 
 The field list (reference number, attribute, name, tier, category, type, required, notes) is
 shipped in ``audit/data/atrs_v3.0_fields.json``, copied from the published template table of
@@ -96,7 +96,9 @@ def atrs_fields() -> tuple[AtrsField, ...]:
 
 @attrs.frozen
 class AtrsRecord:
-    """An ATRS record: one :class:`AtrsEntry` per template field, in template order."""
+    """An ATRS record: one [`AtrsEntry`][crimeharm.audit.atrs.AtrsEntry] per template field, in
+    template order.
+    """
 
     entries: tuple[AtrsEntry, ...]
     standard_version: str

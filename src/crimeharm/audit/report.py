@@ -8,7 +8,7 @@ human review). CSS, script and figure are inside the file, and a Content-Securit
 any network access when it is opened. Every data value is HTML-escaped.
 
 With a pseudonymisation key the ids are replaced by keyed pseudonyms
-(:mod:`crimeharm.audit.pseudonymise`) everywhere in the page.
+([`crimeharm.audit.pseudonymise`][crimeharm.audit.pseudonymise]) everywhere in the page.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def _e(value: Any) -> str:
 
 @attrs.frozen
 class TaskingReport:
-    """The content of a tasking report; :meth:`html` renders it, :meth:`write` saves it.
+    """The content of a tasking report; ``html`` renders it, ``write`` saves it.
 
     ``ranking`` is the listed people in ranking order, ``explanations`` one per listed person
     (same order), ``ids`` the ids as shown (pseudonyms when ``pseudonymised``), ``all_harm``
@@ -112,7 +112,7 @@ class TaskingReport:
         return "\n".join(parts) + "\n"
 
     def write(self, path: str | Path) -> Path:
-        """Write :meth:`html` to ``path`` (UTF-8, atomically: never a partial file)."""
+        """Write ``html`` to ``path`` (UTF-8, atomically: never a partial file)."""
         from ..io.write import atomic_write
 
         target = Path(path)
@@ -323,12 +323,12 @@ def tasking_report(
 ) -> TaskingReport:
     """The tasking report of the top ``n`` of ``scores``, computed from ``events``.
 
-    ``scores`` hold every scored person (the concentration curve uses them all); ``events`` are
-    the events they were scored from (after any selection). ``scheme`` is needed for a scheme
-    built in code (see :func:`~crimeharm.research.explain.explain_scores`). ``key`` (16+ random
-    bytes) shows keyed pseudonyms instead of ids. ``manifest`` defaults to the manifest of the
-    listed ranking and ``events``; pass the one made from the events as read when they were
-    selected. ``source`` names the events file in the page.
+    ``scores`` hold every scored person (the concentration curve uses them all); ``events`` are the
+    events they were scored from (after any selection). ``scheme`` is needed for a scheme built in
+    code (see [`explain_scores`][crimeharm.audit.report.explain_scores]). ``key`` (16+ random bytes)
+    shows keyed pseudonyms instead of ids. ``manifest`` defaults to the manifest of the listed
+    ranking and ``events``; pass the one made from the events as read when they were selected.
+    ``source`` names the events file in the page.
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
         msg = f"n must be a whole number >= 0 (got {n!r})"
@@ -387,5 +387,7 @@ def _in_terms_of(e: Explanation, index: npt.NDArray[np.intp], events: Events) ->
 
 
 def write_report(path: str | Path, scores: Scores, events: Events, **options: Any) -> Path:
-    """Write the tasking report (see :func:`tasking_report` for ``options``) to ``path``."""
+    """Write the tasking report (see [`tasking_report`][crimeharm.tasking_report] for
+    ``options``) to ``path``.
+    """
     return tasking_report(scores, events, **options).write(path)

@@ -1,6 +1,6 @@
 """Coverage of events by a weight scheme, before scoring.
 
-:func:`scheme_coverage` says what share of the rows carry a code the scheme has, the harm those
+``scheme_coverage`` says what share of the rows carry a code the scheme has, the harm those
 rows carry (the sum of their weights, undecayed, in the scheme's unit), and which codes it
 lacks, most frequent first, each judged against the scheme's key system: a ``valid`` code the
 scheme lacks, a ``well-formed`` code the system's catalogue does not list, or a ``malformed``
@@ -129,7 +129,9 @@ def _title(code: str, key_system: str) -> str:
 def scheme_coverage(
     scheme: WeightScheme, events: Any, *, reference: WeightScheme | None = None
 ) -> Coverage:
-    """Coverage of ``events`` (an :class:`Events` or a sequence of codes) by ``scheme``."""
+    """Coverage of ``events`` (an [`Events`][crimeharm.Events] or a sequence of codes) by
+    ``scheme``.
+    """
     raw = events.code_strings() if hasattr(events, "code_strings") else events
     codes = np.asarray(raw)
     if codes.dtype.kind != "U":

@@ -1,10 +1,11 @@
 """Crosswalks: tables mapping codes of one key system to codes of another, with provenance.
 
-Each row of a :class:`Crosswalk` says how it was derived (``derivation``), how certain it is
-(``certainty``: ``stated`` by a source, ``recovered`` from damaged data, or ``inferred`` by a
-rule) and where it comes from (``source``: a file and row). :meth:`Crosswalk.apply` reaches a
-scheme's weights from the crosswalk's source codes; where one code maps to several target
-codes with different weights, the ``conflicts`` policy decides, as for the CCHI.
+Each row of a [`Crosswalk`][crimeharm.Crosswalk] says how it was derived (``derivation``), how
+certain it is (``certainty``: ``stated`` by a source, ``recovered`` from damaged data, or
+``inferred`` by a rule) and where it comes from (``source``: a file and row).
+[`Crosswalk.apply`][crimeharm.Crosswalk.apply] reaches a scheme's weights from the crosswalk's
+source codes; where one code maps to several target codes with different weights, the ``conflicts``
+policy decides, as for the CCHI.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ __all__ = ["CERTAINTIES", "CONFLICT_POLICIES", "Crosswalk", "CrosswalkRow"]
 #: Certainty levels, most certain first.
 CERTAINTIES: tuple[str, ...] = ("stated", "recovered", "inferred")
 
-#: How :meth:`Crosswalk.apply` picks one weight for a code that maps to several.
+#: How `Crosswalk.apply` picks one weight for a code that maps to several.
 CONFLICT_POLICIES: dict[str, str] = {
     "max": "the highest weight among the codes it maps to (the most serious)",
     "min": "the lowest weight among them (the least serious)",
@@ -173,7 +174,7 @@ class Crosswalk:
 
         A source code gets the weight of the code(s) it maps to, from its most certain rows
         (stated before recovered before inferred; ``min_certainty`` drops weaker rows); several
-        different weights are resolved by ``conflicts`` (:data:`CONFLICT_POLICIES`). Source
+        different weights are resolved by ``conflicts`` (``CONFLICT_POLICIES``). Source
         codes whose targets the scheme lacks are left out, so scoring reports them as unknown
         codes, never as zero.
         """

@@ -1,11 +1,11 @@
 """Named derivations of a weight scheme: transformations researchers test, recorded as data.
 
-``scheme.derive("log1p")`` returns a new :class:`WeightScheme` whose name says what was done
-(``cchi-2020+log1p``), whose unit says what the numbers now are (``log1p(days)``) and whose
-``metadata["derivations"]`` lists every step with its parameters and the checksum of the scheme
-it was applied to, so a manifest that records the scheme records the derivation too.
+``scheme.derive("log1p")`` returns a new [`WeightScheme`][crimeharm.WeightScheme] whose name says
+what was done (``cchi-2020+log1p``), whose unit says what the numbers now are (``log1p(days)``) and
+whose ``metadata["derivations"]`` lists every step with its parameters and the checksum of the
+scheme it was applied to, so a manifest that records the scheme records the derivation too.
 
-Derivations (:data:`DERIVATIONS`):
+Derivations (``DERIVATIONS``):
 
 - ``log1p``: ``log(1 + w)``; ``sqrt``: ``sqrt(w)`` (both damp the "frequency desert" of
   raw day-weights, where one serious offence outweighs any number of minor ones);
@@ -78,7 +78,7 @@ def rescale_factor(
 
 
 def derive_scheme(scheme: WeightScheme, how: str, **params: Any) -> WeightScheme:
-    """A new scheme: ``how`` (one of :data:`DERIVATIONS`) applied to ``scheme``'s weights."""
+    """A new scheme: ``how`` (one of ``DERIVATIONS``) applied to ``scheme``'s weights."""
     w = scheme.weights
     unit = scheme.unit or "weight"
     record: dict[str, Any] = {"op": how}

@@ -1,9 +1,10 @@
 """Key systems: the code systems a weight scheme's codes may use, with their syntax.
 
-A :class:`KeySystem` has a short name (``"ho"``), a title, a regular expression for its code
-syntax and, where one is shipped, a catalogue of the valid codes (loaded on first use). With
-them :func:`classify_code` tells a valid code a scheme lacks from one that is malformed or not
-in the catalogue. Register a force's own system with :func:`register_key_system`.
+A [`KeySystem`][crimeharm.core.keys.KeySystem] has a short name (``"ho"``), a title, a regular
+expression for its code syntax and, where one is shipped, a catalogue of the valid codes (loaded on
+first use). With them [`classify_code`][crimeharm.core.keys.classify_code] tells a valid code a
+scheme lacks from one that is malformed or not in the catalogue. Register a force's own system with
+[`register_key_system`][crimeharm.core.keys.register_key_system].
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ class KeySystem:
         return self._regex.fullmatch(code) is not None
 
     def classify(self, code: str) -> CodeStatus:
-        """``valid``, ``well-formed`` or ``malformed`` (see :data:`CodeStatus`)."""
+        """``valid``, ``well-formed`` or ``malformed`` (see ``CodeStatus``)."""
         codes = self.codes
         if codes is not None and code in codes:
             return "valid"

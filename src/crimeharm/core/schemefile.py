@@ -1,9 +1,9 @@
 """Scheme files a force can publish: plain data, TOML or CSV with a metadata header.
 
 A scheme file carries the weights and the name, version, unit, key system, source, licence and
-checksum (``sha256:`` of :attr:`WeightScheme.checksum`) that make it citable. Nothing in a file
-is executed: TOML is parsed by ``tomllib`` and CSV by ``csv``. Every error names the file, the
-line and, where there is one, the column. The CSV form::
+checksum (``sha256:`` of [`WeightScheme.checksum`][crimeharm.WeightScheme.checksum]) that make it
+citable. Nothing in a file is executed: TOML is parsed by ``tomllib`` and CSV by ``csv``. Every
+error names the file, the line and, where there is one, the column. The CSV form::
 
     # name: my-force-2024
     # version: 2024.1
@@ -291,7 +291,9 @@ def _read_toml_scheme(path: Path, text: str, *, require_checksum: bool) -> Weigh
 
 
 def read_scheme_file(path: str | Path, *, require_checksum: bool = False) -> WeightScheme:
-    """A :class:`WeightScheme` from a ``.toml`` or ``.csv`` scheme file (plain data only)."""
+    """A [`WeightScheme`][crimeharm.WeightScheme] from a ``.toml`` or ``.csv`` scheme file (plain
+    data only).
+    """
     path = Path(path)
     text = _read_text(path)
     if path.suffix.lower() == ".toml":
@@ -313,7 +315,7 @@ def scheme_file_header(path: str | Path) -> dict[str, str]:
 
 
 def read_crosswalk_file(path: str | os.PathLike[str]) -> Crosswalk:
-    """A :class:`Crosswalk` from a CSV file with a metadata header."""
+    """A [`Crosswalk`][crimeharm.Crosswalk] from a CSV file with a metadata header."""
     from .crosswalk import CERTAINTIES, Crosswalk, CrosswalkRow
 
     path = Path(path)

@@ -262,7 +262,7 @@ class WeightScheme:
         """Scheme from a published scheme file (``.toml``, or ``.csv`` with a metadata header).
 
         The file must give name, version, unit, key_system, source and licence; a
-        ``checksum`` (``sha256:...`` of :attr:`checksum`) is verified when present (and
+        ``checksum`` (``sha256:...`` of ``checksum``) is verified when present (and
         required with ``require_checksum=True``). Plain data only: nothing is executed. Errors
         name the file, line and column. Format: ``crimeharm.core.schemefile``.
         """
@@ -385,8 +385,10 @@ class WeightScheme:
         return derive_scheme(self, how, **params)
 
     def coverage(self, events: Any, *, reference: WeightScheme | None = None) -> Any:
-        """How much of ``events`` this scheme covers: a :class:`crimeharm.core.coverage.Coverage`
-        (share of rows, harm covered, the codes it lacks and what they are)."""
+        """How much of ``events`` this scheme covers: a
+        [`crimeharm.core.coverage.Coverage`][crimeharm.core.coverage.Coverage] (share of rows,
+        harm covered, the codes it lacks and what they are).
+        """
         from .coverage import scheme_coverage
 
         return scheme_coverage(self, events, reference=reference)
@@ -400,7 +402,7 @@ class WeightScheme:
         name: str | None = None,
     ) -> WeightScheme:
         """This scheme's weights keyed by ``crosswalk``'s source codes (see
-        :meth:`crimeharm.core.crosswalk.Crosswalk.apply`)."""
+        [`crimeharm.core.crosswalk.Crosswalk.apply`][crimeharm.Crosswalk.apply])."""
         return crosswalk.apply(  # type: ignore[no-any-return]
             self, conflicts=conflicts, min_certainty=min_certainty, name=name
         )

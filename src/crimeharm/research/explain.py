@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SORT_KEYS", "TABLE_LIMIT", "Explanation", "explain", "explain_scores", "format_harm"]
 
-#: Orders the counted events can be shown in (see :meth:`Explanation.order`).
+#: Orders the counted events can be shown in (see `Explanation.order`).
 SORT_KEYS = ("contribution", "date", "row")
 SortKey = Literal["contribution", "date", "row"]
 #: Counted events a text explanation lists before summarising the rest.
