@@ -71,10 +71,12 @@ def crimeharm_register_scorers() -> list[ScorerProvider]:
 def crimeharm_register_crosswalks() -> list[Crosswalk]:
     """Crosswalks this plugin provides: a force's records-system codes to Home Office codes, say.
 
-    :return: a list of [`crimeharm.Crosswalk`][crimeharm.Crosswalk] objects, or of paths to crosswalk CSV files
-        (read with [`crimeharm.Crosswalk.from_file`][crimeharm.Crosswalk.from_file]).
-        ``ch.get_crosswalk(name)`` returns one; ``scheme.via(crosswalk)`` reaches a scheme's weights
-        through it.
+    Returns:
+        A list of [`crimeharm.Crosswalk`][crimeharm.Crosswalk] objects, or of paths to
+        crosswalk CSV files (read with
+        [`crimeharm.Crosswalk.from_file`][crimeharm.Crosswalk.from_file]).
+        ``ch.get_crosswalk(name)`` returns one; ``scheme.via(crosswalk)`` reaches a scheme's
+        weights through it.
 
     Added in version 0.2.0.
     """
