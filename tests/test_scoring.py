@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime
 import math
-from typing import Any
+from typing import Any, ClassVar
 
+import attrs
 import numpy as np
 import pytest
 
@@ -153,9 +154,84 @@ def test_age_zero_has_full_weight_under_every_builtin_decay() -> None:
 def test_as_of_accepts_dates_in_several_forms() -> None:
     scheme = ch.WeightScheme.from_mapping({"a": 1.0})
     ev = aged([(1, "a", 0)])
-    forms = ["2023-07-18", AS_OF, np.datetime64("2023-07-18T13:45"), datetime.date(2023, 7, 18)]
+    forms = [
+        "2023-07-18",
+        AS_OF,
+        np.datetime64("2023-07-18T00:00"),
+        datetime.date(2023, 7, 18),
+        datetime.datetime(2023, 7, 18),
+    ]
     for as_of in forms:
         assert ch.score(ev, scheme, as_of=as_of).report.counted == 1
+
+
+@pytest.mark.parametrize(
+    "as_of",
+    [
+        20230718,
+        "2023",
+        "2023-07",
+        "2023-7-18",
+        "2023-02-30",
+        "18/07/2023",
+        np.datetime64("2023-07-18T13:45"),
+        np.datetime64("2023-07"),
+        np.datetime64("NaT"),
+        datetime.datetime(2023, 7, 18, 13, 45),
+        None,
+    ],
+)
+def test_as_of_must_be_a_whole_calendar_date(as_of: object) -> None:
+    scheme = ch.WeightScheme.from_mapping({"a": 1.0})
+    with pytest.raises(ch.ParameterError, match="whole calendar date") as info:
+        ch.score(aged([(1, "a", 0)]), scheme, as_of=as_of)
+    assert repr(as_of) in str(info.value)
+
+
+@pytest.mark.parametrize("window", [0, -10, 1.5, True, "365"])
+def test_window_errors_share_one_wording(window: object) -> None:
+    scheme = ch.WeightScheme.from_mapping({"a": 1.0})
+    with pytest.raises(ch.ParameterError) as info:
+        ch.score(aged([(1, "a", 0)]), scheme, as_of=AS_OF, window_days=window)
+    assert str(info.value) == (
+        f"window_days must be a whole number of days > 0, or None (got {window!r})"
+    )
+
+
+def test_an_absurd_window_allocates_nothing_for_ages_no_event_has() -> None:
+    scheme = ch.WeightScheme.from_mapping({"a": 2.0})
+    ev = aged([(1, "a", 0), (1, "a", 400), (2, "a", -3)])
+    huge = ch.score(
+        ev, scheme, as_of=AS_OF, window_days=100_000_000_000, decay=ch.ExponentialDecay(30)
+    )
+    none = ch.score(ev, scheme, as_of=AS_OF, window_days=None, decay=ch.ExponentialDecay(30))
+    assert huge.harm.tolist() == none.harm.tolist()
+    assert huge.report == none.report
+
+
+@pytest.mark.parametrize(
+    "factor",
+    [
+        lambda age: np.array(["1.0"] * age.size),
+        lambda age: np.full(age.size, np.nan),
+        lambda age: np.full(age.size, 1.5),
+        lambda age: "nonsense",
+    ],
+)
+def test_a_decay_breaking_its_contract_is_a_decay_error_naming_it(factor: object) -> None:
+    @attrs.frozen
+    class Broken:
+        name: ClassVar[str] = "broken-decay"
+
+        def factor(self, age_days: np.ndarray) -> np.ndarray:
+            return factor(age_days)  # type: ignore[operator, no-any-return]
+
+        def params(self) -> dict[str, object]:
+            return {}
+
+    scheme = ch.WeightScheme.from_mapping({"a": 1.0})
+    with pytest.raises(ch.DecayError, match="broken-decay"):
+        ch.score(aged([(1, "a", 3)]), scheme, as_of=AS_OF, window_days=10, decay=Broken())
 
 
 # -- unknown codes -----------------------------------------------------------------------------

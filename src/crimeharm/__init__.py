@@ -24,10 +24,12 @@ from .errors import (
     EventsError,
     MissingDependencyError,
     ParameterError,
+    ParameterTypeError,
     PluginError,
     PluginWarning,
     SchemeError,
     UnknownCodeError,
+    UnknownKeyError,
     UnknownNameError,
 )
 from .hookspecs import hookimpl
@@ -166,6 +168,7 @@ __all__ = [
     "NoDecay",
     "OffenceType",
     "ParameterError",
+    "ParameterTypeError",
     "PluginError",
     "PluginWarning",
     "RFGModel",
@@ -182,6 +185,7 @@ __all__ = [
     "StepDecay",
     "SweepResult",
     "UnknownCodeError",
+    "UnknownKeyError",
     "UnknownNameError",
     "WeightScheme",
     "__version__",

@@ -21,7 +21,13 @@ import pluggy
 from . import hookspecs
 from .core.decay import Decay, decay_table
 from .core.schemes import WeightScheme
-from .errors import CrimeHarmError, PluginError, PluginWarning, UnknownNameError
+from .errors import (
+    CrimeHarmError,
+    ParameterTypeError,
+    PluginError,
+    PluginWarning,
+    UnknownNameError,
+)
 
 __all__ = [
     "DISABLE_ENV",
@@ -220,7 +226,7 @@ class Registry:
         if isinstance(item, WeightScheme):
             if options:
                 msg = f"weight scheme {name!r} takes no options (got {sorted(options)})"
-                raise TypeError(msg)
+                raise ParameterTypeError(msg)
             scheme = item
         else:
             try:
@@ -253,7 +259,7 @@ class Registry:
             raise
         except TypeError as exc:
             msg = f"decay {name!r}: {exc}"
-            raise TypeError(msg) from exc
+            raise ParameterTypeError(msg) from exc
         if not isinstance(decay, Decay):
             msg = (
                 f"crimeharm plugin {entry.plugin!r}: decay {name!r} must provide name, factor() "
@@ -273,7 +279,7 @@ class Registry:
             raise
         except TypeError as exc:
             msg = f"scorer {name!r}: {exc}"
-            raise TypeError(msg) from exc
+            raise ParameterTypeError(msg) from exc
         except Exception as exc:
             msg = (
                 f"crimeharm plugin {entry.plugin!r}: scorer {name!r} failed to build: "

@@ -9,13 +9,16 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from ..errors import ParameterError
+from ..errors import ParameterError, UnknownKeyError
 from . import ranking
 
 if TYPE_CHECKING:
     import pandas as pd
+    import polars as pl
+    import pyarrow as pa
 
     from ..audit.manifest import Manifest
+    from ..kernels.summation import ExactSums
     from ..research.explain import Explanation
     from .events import Events
     from .schemes import WeightScheme
@@ -121,6 +124,7 @@ class ScoreParams:
     decay_params: Mapping[str, Any] = attrs.field(factory=dict, converter=dict)
     on_unknown: str = "raise"
     fallback_weight: float | None = None
+    by: str = "offender_id"
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form (for JSON)."""
@@ -159,15 +163,36 @@ class _Table:
     last: npt.NDArray[np.datetime64]
     victims: npt.NDArray[np.int64] | None
 
+    params: ScoreParams
+
     def __len__(self) -> int:
         return int(self.harm.size)
+
+    @property
+    def by(self) -> str:
+        """The grouping key column ("offender_id" unless scored with ``by=``)."""
+        return self.params.by
+
+    @property
+    def key(self) -> npt.NDArray[Any]:
+        """The group keys (values of the ``by`` column); also ``offender_id`` for any ``by``."""
+        return self.offender_id
+
+    def __getattr__(self, name: str) -> Any:
+        """The key column under the ``by`` name (``scores.victim_id`` when by="victim_id")."""
+        if not name.startswith("_") and name not in ("params", "offender_id"):
+            params = object.__getattribute__(self, "params")
+            if name == params.by:
+                return self.offender_id
+        msg = f"{type(self).__name__!r} object has no attribute {name!r}"
+        raise AttributeError(msg)
 
     def _columns(self) -> dict[str, npt.NDArray[Any]]:
         cols: dict[str, npt.NDArray[Any]] = {}
         if isinstance(self, Ranking):
             cols["rank"] = self.rank
+        cols[self.params.by] = self.offender_id
         cols.update(
-            offender_id=self.offender_id,
             harm=self.harm,
             count=self.count,
             first=self.first,
@@ -183,6 +208,24 @@ class _Table:
 
         pandas = require("pandas", "pandas")
         return cast("pd.DataFrame", pandas.DataFrame(self._columns()))
+
+    def to_arrow(self) -> pa.Table:
+        """One row per group as a pyarrow Table (needs pyarrow)."""
+        from .._optional import require
+
+        pyarrow = require("pyarrow", "arrow")
+        return cast("pa.Table", pyarrow.table(self._columns()))
+
+    def to_polars(self) -> pl.DataFrame:
+        """One row per group as a polars DataFrame (needs polars)."""
+        from .._optional import require
+
+        polars = require("polars", "polars")
+        return cast("pl.DataFrame", polars.DataFrame(self._columns()))
+
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
+        """The Arrow PyCapsule stream of :meth:`to_arrow` (``pa.table(x)``, ``pl.DataFrame(x)``)."""
+        return self.to_arrow().__arrow_c_stream__(requested_schema)
 
     def explain(
         self, offender_id: Any, events: Events, *, scheme: WeightScheme | None = None
@@ -233,6 +276,7 @@ class Scores(_Table):
     report: Report
     params: ScoreParams
     victims: npt.NDArray[np.int64] | None = attrs.field(default=None, eq=_OPTIONAL_EQ)
+    exact: ExactSums | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
 
     def top(self, n: int = 100) -> Ranking:
         """The first ``n`` offenders in ranking order (harm desc, offender id asc)."""
@@ -259,8 +303,8 @@ class Scores(_Table):
     def merge(self, other: Scores) -> Scores:
         """Scores of two disjoint sets of events, as if scored together.
 
-        Counts, dates and the report add up exactly; harm within a relative 1e-9 (the additions
-        happen in another order). Scores with victim counts cannot merge: use
+        Counts, dates, the report and harm (exact sums) equal scoring all the events at once.
+        Scores with victim counts cannot merge: use
         :class:`crimeharm.Scorer`, which keeps the distinct offender-victim pairs.
         """
         from ..scale.streaming import merge_partials, partial_from_scores
@@ -288,17 +332,17 @@ class Scores(_Table):
         if stored.dtype.kind == "U":
             if given.size and given.dtype.kind != "U":
                 msg = "offender ids are strings in these scores"
-                raise KeyError(msg)
+                raise UnknownKeyError(msg)
             width = max(given.dtype.itemsize, stored.dtype.itemsize, 4) // 4
             wanted = given.astype(f"<U{width}")  # widen both: never cut a given id
             keys = stored.astype(wanted.dtype)
         else:
             if given.size and given.dtype.kind not in "iubf":
                 msg = "offender ids are integers in these scores"
-                raise KeyError(msg)
+                raise UnknownKeyError(msg)
             if given.dtype.kind == "f" and not np.all(given == np.round(given)):
                 msg = "offender ids are whole numbers; a fractional id has no score"
-                raise KeyError(msg)
+                raise UnknownKeyError(msg)
             wanted = given.astype(np.int64)
             keys = stored
         rows = np.minimum(np.searchsorted(keys, wanted), max(len(self) - 1, 0))
@@ -306,7 +350,7 @@ class Scores(_Table):
         if not np.all(found):
             missing = int(np.count_nonzero(~found))
             msg = f"{missing} of the given offender ids have no counted event in these scores"
-            raise KeyError(msg)
+            raise UnknownKeyError(msg)
         return rows.astype(np.intp)
 
     def rank_of(self, offender_ids: npt.ArrayLike) -> npt.NDArray[np.intp]:
@@ -335,7 +379,7 @@ class Ranking(_Table):
     count: npt.NDArray[np.int64] = attrs.field(eq=_ARRAY_EQ)
     first: npt.NDArray[np.datetime64] = attrs.field(eq=_ARRAY_EQ)
     last: npt.NDArray[np.datetime64] = attrs.field(eq=_ARRAY_EQ)
-    report: Report = attrs.field(eq=False)
+    report: Report
     params: ScoreParams = attrs.field(eq=False)
     victims: npt.NDArray[np.int64] | None = attrs.field(default=None, eq=_OPTIONAL_EQ)
 

@@ -24,7 +24,7 @@ import numpy.typing as npt
 
 from ..core.events import Events
 from ..core.results import Ranking, Scores
-from ..errors import ParameterError
+from ..errors import ParameterError, UnknownKeyError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -376,7 +376,7 @@ class ComparisonTable:
             if (c.pair_a, c.pair_b) == pair:
                 return c
         msg = f"no comparison of {pair[0]!r} with {pair[1]!r}"
-        raise KeyError(msg)
+        raise UnknownKeyError(msg)
 
     def to_records(self) -> list[dict[str, Any]]:
         """One plain dict per pair: pair_a, pair_b, n, overlap, jaccard, spearman, ..."""

@@ -17,10 +17,11 @@ import numpy.typing as npt
 
 from .._optional import require
 from ..core.decay import Decay
+from ..core.engine import contributions, exact_total
 from ..core.events import Events
+from ..core.parameters import OnUnknown, ScoringOptions
 from ..core.results import Ranking, ScoreParams, Scores
 from ..core.schemes import WeightScheme
-from ..core.scoring import OnUnknown, contributions, resolve_scheme
 from ..errors import ParameterError
 
 if TYPE_CHECKING:
@@ -223,16 +224,7 @@ def timeline(
     not count (outside the window, after ``as_of``, or skipped codes) are grey crosses. Vertical
     lines mark ``as_of`` and the window's first day. The title gives the offender's harm.
     """
-    scheme = resolve_scheme(scheme)
-    rows = np.flatnonzero(
-        events.offender_id == np.asarray(offender_id, dtype=events.offender_id.dtype)
-    )
-    if rows.size == 0:
-        msg = "the given offender id has no event in these events"
-        raise ParameterError(msg)
-    mine = events.take(rows)
-    contrib = contributions(
-        mine,
+    options = ScoringOptions.build(
         scheme,
         as_of=as_of,
         window_days=window_days,
@@ -240,8 +232,17 @@ def timeline(
         on_unknown=on_unknown,
         fallback_weight=fallback_weight,
     )
+    scheme = options.scheme
+    rows = np.flatnonzero(
+        events.offender_id == np.asarray(offender_id, dtype=events.offender_id.dtype)
+    )
+    if rows.size == 0:
+        msg = "the given offender id has no event in these events"
+        raise ParameterError(msg)
+    mine = events.take(rows)
+    contrib = contributions(mine, options)
     fig, ax = _axes(ax, (8.0, 4.0))
-    weight = _weights(mine, scheme, fallback_weight)
+    weight = contrib.weight(np.arange(rows.size, dtype=np.intp))
     dates = mine.date
     counted = contrib.counted
     positive = weight > 0
@@ -266,7 +267,7 @@ def timeline(
     unit = scheme.unit or "weight"
     ax.set_xlabel("date")
     ax.set_ylabel(f"offence weight ({unit}, log scale)")
-    harm = float(contrib.value[counted].sum())
+    harm = exact_total(contrib.value[counted])
     ax.set_title(
         f"Offender {offender_id}: harm {harm:,.1f} {scheme.unit} from "
         f"{int(counted.sum())} of {rows.size} events ({scheme.name})"
@@ -274,15 +275,6 @@ def timeline(
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     ax.grid(alpha=0.3)
     return fig
-
-
-def _weights(
-    events: Events, scheme: WeightScheme, fallback_weight: float | None
-) -> npt.NDArray[np.float64]:
-    """The scheme weight of each event (fallback or 0 where the scheme lacks the code)."""
-    rows = scheme.index_of(events.code_strings())
-    weights = np.where(rows >= 0, scheme.weights[np.maximum(rows, 0)], fallback_weight or 0.0)
-    return np.asarray(weights, dtype=np.float64)
 
 
 def sweep_stability(result: SweepResult, *, ax: Axes | None = None) -> Figure:
