@@ -22,6 +22,7 @@ from .results import ScoreParams
 from .schemes import WeightScheme
 
 __all__ = [
+    "SCORING_KEYS",
     "OnUnknown",
     "ScoringArgs",
     "ScoringOptions",
@@ -30,21 +31,31 @@ __all__ = [
     "check_window",
     "resolve_decay",
     "resolve_scheme",
+    "split_keywords",
 ]
 
 OnUnknown = Literal["raise", "skip", "fallback"]
 _ON_UNKNOWN = ("raise", "skip", "fallback")
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-_NS_PER_DAY = 86_400 * 10**9
+_MISSING: Any = object()
+
+#: The scoring keywords (:class:`ScoringArgs`), to split them from other keywords.
+SCORING_KEYS = ("as_of", "window_days", "decay", "on_unknown", "fallback_weight", "by")
+
+
+def split_keywords(keywords: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(scoring keywords, the rest)`` of a function's ``**keywords``."""
+    scoring = {k: v for k, v in keywords.items() if k in SCORING_KEYS}
+    return scoring, {k: v for k, v in keywords.items() if k not in SCORING_KEYS}
 
 
 if TYPE_CHECKING:  # typing_extensions: Required/Unpack are 3.11+ in typing
-    from typing_extensions import Required, TypedDict
+    from typing_extensions import TypedDict
 
     class ScoringArgs(TypedDict, total=False):
         """The scoring keywords of every scoring function (see :meth:`ScoringOptions.build`)."""
 
-        as_of: Required[Any]
+        as_of: Any  # required by build(); optional where a result supplies it
         window_days: int | None
         decay: Decay | str | None
         on_unknown: OnUnknown
@@ -163,7 +174,7 @@ class ScoringOptions:
         cls,
         scheme: WeightScheme | str,
         *,
-        as_of: Any,
+        as_of: Any = _MISSING,
         window_days: int | None = None,
         decay: Decay | str | None = None,
         on_unknown: OnUnknown = "raise",
@@ -171,6 +182,9 @@ class ScoringOptions:
         by: str = "offender_id",
     ) -> ScoringOptions:
         """Check and resolve every parameter (see :func:`crimeharm.score` for their meaning)."""
+        if as_of is _MISSING:
+            msg = "as_of is required: the date harm is scored at, e.g. as_of='2023-07-18'"
+            raise ParameterError(msg)
         if on_unknown not in _ON_UNKNOWN:
             msg = f"on_unknown must be 'raise', 'skip' or 'fallback' (got {on_unknown!r})"
             raise ParameterError(msg)

@@ -15,16 +15,18 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from ..core.decay import Decay
 from ..core.engine import contributions, exact_total
 from ..core.events import Events
-from ..core.parameters import OnUnknown, ScoringOptions
+from ..core.parameters import ScoringOptions
 from ..core.results import Ranking, ScoreParams, Scores
 from ..core.schemes import WeightScheme
 from ..errors import DataError, ParameterError, UnknownKeyError
 
 if TYPE_CHECKING:
     import pandas as pd
+    from typing_extensions import Unpack
+
+    from ..core.parameters import ScoringArgs
 
 __all__ = ["Explanation", "explain", "explain_scores"]
 
@@ -213,13 +215,7 @@ def explain(
     events: Events,
     scheme: WeightScheme | str | Scores | Ranking,
     offender_id: Any,
-    *,
-    as_of: Any = None,
-    window_days: int | None = None,
-    decay: Decay | str | None = None,
-    on_unknown: OnUnknown = "raise",
-    fallback_weight: float | None = None,
-    by: str = "offender_id",
+    **scoring: Unpack[ScoringArgs],
 ) -> Explanation:
     """Every event of ``offender_id`` with its contribution to harm, as :func:`score` counts it.
 
@@ -230,23 +226,14 @@ def explain(
     :class:`~crimeharm.errors.UnknownKeyError` when the events have no row for the key.
     """
     if isinstance(scheme, (Scores, Ranking)):
-        if as_of is not None or window_days is not None or decay is not None:
+        if any(scoring.get(k) is not None for k in ("as_of", "window_days", "decay")):
             msg = "as_of, window_days and decay come from the scores; do not pass them too"
             raise ParameterError(msg)
         return explain_scores(scheme, events, offender_id)
-    if as_of is None:
+    if scoring.get("as_of") is None:
         msg = "explain needs as_of (the date harm is scored at)"
         raise ParameterError(msg)
-    options = ScoringOptions.build(
-        scheme,
-        as_of=as_of,
-        window_days=window_days,
-        decay=decay,
-        on_unknown=on_unknown,
-        fallback_weight=fallback_weight,
-        by=by,
-    )
-    return explain_with(events, options, offender_id)
+    return explain_with(events, ScoringOptions.build(scheme, **scoring), offender_id)
 
 
 def explain_with(events: Events, options: ScoringOptions, key: Any) -> Explanation:

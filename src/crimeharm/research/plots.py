@@ -16,10 +16,9 @@ import numpy as np
 import numpy.typing as npt
 
 from .._optional import require
-from ..core.decay import Decay
 from ..core.engine import contributions, exact_total
 from ..core.events import Events
-from ..core.parameters import OnUnknown, ScoringOptions
+from ..core.parameters import ScoringOptions
 from ..core.results import Ranking, ScoreParams, Scores
 from ..core.schemes import WeightScheme
 from ..errors import ParameterError
@@ -27,7 +26,9 @@ from ..errors import ParameterError
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+    from typing_extensions import Unpack
 
+    from ..core.parameters import ScoringArgs
     from .sensitivity import SweepResult
 
 __all__ = [
@@ -211,12 +212,8 @@ def timeline(
     scheme: WeightScheme | str,
     offender_id: Any,
     *,
-    as_of: Any,
-    window_days: int | None = None,
-    decay: Decay | str | None = None,
-    on_unknown: OnUnknown = "raise",
-    fallback_weight: float | None = None,
     ax: Axes | None = None,
+    **scoring: Unpack[ScoringArgs],
 ) -> Figure:
     """One offender's events over time: weight (y) and harm contribution (marker area).
 
@@ -224,14 +221,7 @@ def timeline(
     not count (outside the window, after ``as_of``, or skipped codes) are grey crosses. Vertical
     lines mark ``as_of`` and the window's first day. The title gives the offender's harm.
     """
-    options = ScoringOptions.build(
-        scheme,
-        as_of=as_of,
-        window_days=window_days,
-        decay=decay,
-        on_unknown=on_unknown,
-        fallback_weight=fallback_weight,
-    )
+    options = ScoringOptions.build(scheme, **scoring)
     scheme = options.scheme
     rows = np.flatnonzero(
         events.offender_id == np.asarray(offender_id, dtype=events.offender_id.dtype)
@@ -260,8 +250,8 @@ def timeline(
     day = contrib.params.as_of
     dated: Any = ax  # axvline takes dates through matplotlib's unit converters
     dated.axvline(day, color="C3", lw=1, ls="--", label=f"as of {day}")
-    if window_days is not None:
-        start = day - np.timedelta64(int(window_days) - 1, "D")
+    if options.window_days is not None:
+        start = day - np.timedelta64(options.window_days - 1, "D")
         dated.axvline(start, color="C2", lw=1, ls=":", label=f"window starts {start}")
     ax.set_yscale("log")
     unit = scheme.unit or "weight"

@@ -22,10 +22,9 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from ..core.decay import Decay
 from ..core.engine import evaluate, plan, sums_of
 from ..core.events import Events, as_events
-from ..core.parameters import OnUnknown, ScoringOptions
+from ..core.parameters import ScoringOptions, split_keywords
 from ..core.results import Ranking, Report, ScoreParams, Scores
 from ..core.schemes import WeightScheme
 
@@ -309,26 +308,8 @@ class Scorer:
     events added, harm bit for bit included, in any chunking and merge order.
     """
 
-    def __init__(
-        self,
-        scheme: WeightScheme | str,
-        *,
-        as_of: Any,
-        window_days: int | None = None,
-        decay: Decay | str | None = None,
-        on_unknown: OnUnknown = "raise",
-        fallback_weight: float | None = None,
-        by: str = "offender_id",
-    ) -> None:
-        self._options = ScoringOptions.build(
-            scheme,
-            as_of=as_of,
-            window_days=window_days,
-            decay=decay,
-            on_unknown=on_unknown,
-            fallback_weight=fallback_weight,
-            by=by,
-        )
+    def __init__(self, scheme: WeightScheme | str, **scoring: Unpack[ScoringArgs]) -> None:
+        self._options = ScoringOptions.build(scheme, **scoring)
         self._state: Partial | None = None
         self._owned = False  # whether the state's arrays are ours to update in place
         self._fresh: Partial | None = None  # offenders not in the state yet (no victim pairs)
@@ -488,23 +469,13 @@ def score_file(
     path: str | Path,
     scheme: WeightScheme | str,
     *,
-    as_of: Any,
-    window_days: int | None = None,
-    decay: Decay | str | None = None,
-    on_unknown: OnUnknown = "raise",
-    fallback_weight: float | None = None,
-    by: str = "offender_id",
     chunk_rows: int = 1_000_000,
-    **options: Any,
+    **keywords: Any,
 ) -> Scores:
-    """Score a CSV or Parquet file of any size in bounded memory (see :class:`Scorer`)."""
-    scorer = Scorer(
-        scheme,
-        as_of=as_of,
-        window_days=window_days,
-        decay=decay,
-        on_unknown=on_unknown,
-        fallback_weight=fallback_weight,
-        by=by,
-    )
-    return scorer.add_file(path, chunk_rows=chunk_rows, **options).result()
+    """Score a CSV or Parquet file of any size in bounded memory (see :class:`Scorer`).
+
+    ``keywords`` are the scoring keywords of :func:`crimeharm.score` and the read options of
+    :func:`crimeharm.read_csv` / :func:`crimeharm.read_parquet`.
+    """
+    scoring, read_options = split_keywords(keywords)
+    return Scorer(scheme, **scoring).add_file(path, chunk_rows=chunk_rows, **read_options).result()
