@@ -134,7 +134,7 @@ def format_table(
 def _ranking_columns(ranking: Ranking) -> dict[str, list[Any]]:
     columns: dict[str, list[Any]] = {
         "rank": ranking.rank.tolist(),
-        "offender_id": ranking.offender_id.tolist(),
+        ranking.by: ranking.offender_id.tolist(),  # the key column under its name
         "harm": ranking.harm.tolist(),
         "count": ranking.count.tolist(),
         "first": ranking.first.astype(str).tolist(),
