@@ -47,7 +47,7 @@ def test_by_any_column_sums_each_key(by: str) -> None:
     assert scores.by == by
     assert getattr(scores, by).tolist() == scores.offender_id.tolist()
     frame = scores.to_pandas()
-    assert list(frame.columns)[0] == by
+    assert frame.columns[0] == by
     assert ch.top(events, SCHEME, n=2, as_of=AS_OF, window_days=365, by=by) == scores.top(2)
 
 
@@ -160,7 +160,7 @@ def test_score_and_top_take_frames_with_the_readers_column_names(kind: str) -> N
 def test_read_options_are_refused_for_events() -> None:
     with pytest.raises(ch.ParameterError, match="apply to frames"):
         ch.score(_events(), SCHEME, as_of=AS_OF, offender_id="suspect_ref")
-    with pytest.raises(ch.ParameterError, match="scoring takes crimeharm.Events"):
+    with pytest.raises(ch.ParameterError, match=r"scoring takes crimeharm\.Events"):
         ch.score([1, 2], SCHEME, as_of=AS_OF)
 
 

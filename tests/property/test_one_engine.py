@@ -8,6 +8,7 @@ baseline all hold the very same harm, with no tolerance.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -42,7 +43,7 @@ def problems(draw: st.DrawFn, *, max_rows: int = 160) -> dict[str, Any]:
 def _cuts(draw: Any, n: int) -> list[tuple[int, int]]:
     """Cut ``range(n)`` into up to six chunks (some may be empty)."""
     points = sorted(set(draw(st.lists(st.integers(0, n), max_size=5))) | {0, n})
-    return list(zip(points[:-1], points[1:], strict=True))
+    return list(itertools.pairwise(points))
 
 
 def _rows(events: ch.Events, a: int, b: int) -> ch.Events:
