@@ -56,7 +56,7 @@ def test_harm_equals_score_exactly(decay: ch.Decay | None, window: int | None) -
         oid = int(scores.offender_id[i])
         e = explain(events, SCHEME, oid, as_of=AS_OF, window_days=window, decay=decay)
         assert e.harm == scores.harm[i]  # the same float, not merely close
-        assert e.count == scores.count[i]
+        assert e.n_events == scores.n_events[i]
         assert sequential_sum(e.contribution) == e.harm
         assert math.isclose(math.fsum(e.contribution.tolist()), e.harm, rel_tol=1e-12)
 
@@ -78,7 +78,7 @@ def test_harm_equals_score_property(
     for i, oid in enumerate(scores.offender_id.tolist()):
         e = explain(events, SCHEME, oid, as_of=AS_OF, window_days=window, decay=decay)
         assert e.harm == scores.harm[i]
-        assert e.count == scores.count[i]
+        assert e.n_events == scores.n_events[i]
 
 
 def test_columns_are_weight_times_decay() -> None:
@@ -201,7 +201,7 @@ def test_exports_and_repr() -> None:
     oid = int(events.offender_id[0])
     e = explain(events, SCHEME, oid, as_of=AS_OF, window_days=1826)
     records = e.to_records()
-    assert len(records) == e.count
+    assert len(records) == e.n_events
     assert sum(r["contribution"] for r in records) == pytest.approx(e.harm, rel=1e-12)
     frame = e.to_pandas()
     assert frame["contribution"].tolist() == e.contribution.tolist()
@@ -210,4 +210,4 @@ def test_exports_and_repr() -> None:
     assert d["params"]["scheme"] == "toy"
     text = repr(e)
     assert f"offender {oid}" in text
-    assert f"{e.count} counted events" in text
+    assert f"{e.n_events} counted events" in text

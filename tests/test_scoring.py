@@ -72,9 +72,9 @@ def test_hand_computed_cchi_exponential(cchi: ch.WeightScheme) -> None:
         2 * 0.5**5 + 84 * 0.5 ** (181 / 365),
     ]
     assert s.harm.tolist() == pytest.approx(expected, rel=1e-12)
-    assert s.count.tolist() == [2, 2, 2]
-    assert s.first.astype(str).tolist() == ["2022-07-18", "2021-07-18", "2018-07-19"]
-    assert s.last.astype(str).tolist() == ["2023-07-18", "2023-07-18", "2023-01-18"]
+    assert s.n_events.tolist() == [2, 2, 2]
+    assert s.first_date.astype(str).tolist() == ["2022-07-18", "2021-07-18", "2018-07-19"]
+    assert s.last_date.astype(str).tolist() == ["2023-07-18", "2023-07-18", "2023-01-18"]
     assert s.report.total == 8
     assert s.report.counted == 6
     assert dict(s.report.excluded) == {"outside window": 1, "dated after as_of": 1}
@@ -347,7 +347,7 @@ def test_zero_weight_events_count_with_zero_harm() -> None:
     s = ch.score(aged([(1, "z", 0), (1, "z", 1), (2, "a", 0)]), scheme, as_of=AS_OF)
     assert s.offender_id.tolist() == [1, 2]
     assert s.harm.tolist() == [0.0, 1.0]
-    assert s.count.tolist() == [2, 1]
+    assert s.n_events.tolist() == [2, 1]
 
 
 def test_victims_counts_distinct_victims_per_offender() -> None:
@@ -400,7 +400,12 @@ def test_harm_matches_fsum_on_many_rows(seed: int) -> None:
     ref = reference_harm(ev, scheme, as_of=AS_OF, window_days=1826, decay=decay)
     assert s.offender_id.tolist() == sorted(ref)
     for oid, harm, count, first, last in zip(
-        s.offender_id.tolist(), s.harm.tolist(), s.count.tolist(), s.first, s.last, strict=True
+        s.offender_id.tolist(),
+        s.harm.tolist(),
+        s.n_events.tolist(),
+        s.first_date,
+        s.last_date,
+        strict=True,
     ):
         want = ref[oid]
         assert abs(harm - want[0]) <= 1e-9 * want[0]

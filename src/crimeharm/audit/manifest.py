@@ -115,7 +115,7 @@ def fingerprint_result(result: Scores | Ranking) -> str:
     _column_bytes(h, "offender_id", rows.offender_id)
     h.update(f"harm:float64:{len(rows)}\n".encode())
     h.update(np.ascontiguousarray(rows.harm, dtype="<f8").tobytes())
-    _column_bytes(h, "count", rows.count)
+    _column_bytes(h, "count", rows.n_events)
     return h.hexdigest()
 
 

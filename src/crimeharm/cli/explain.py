@@ -76,7 +76,8 @@ def run(args: argparse.Namespace) -> int:
             by=args.by,
         )
     except KeyError:
-        msg = f"--offender: no event with that {args.by} in {args.events}"
+        which = "offender" if args.by == "offender_id" else args.by
+        msg = f"--offender: no event of that {which} in {args.events}"
         raise InputError(msg) from None
     if args.format == "json":
         text = json.dumps(result.to_dict(), indent=2, default=str) + "\n"

@@ -473,9 +473,9 @@ class GroupSums:
 
     key: npt.NDArray[Any]
     exact: ExactSums
-    count: npt.NDArray[np.int64]
-    first: npt.NDArray[Any]  # datetime64[D]
-    last: npt.NDArray[Any]  # datetime64[D]
+    n_events: npt.NDArray[np.int64]
+    first_date: npt.NDArray[Any]  # datetime64[D]
+    last_date: npt.NDArray[Any]  # datetime64[D]
     pairs: tuple[npt.NDArray[Any], npt.NDArray[Any]] | None = None
 
     @property
@@ -518,9 +518,9 @@ def aggregate(
     return GroupSums(
         key=distinct[order],
         exact=totals.harm.take(order),
-        count=totals.count[order],
-        first=as_of - totals.max_age[order] * _DAY,
-        last=as_of - totals.min_age[order] * _DAY,
+        n_events=totals.count[order],
+        first_date=as_of - totals.max_age[order] * _DAY,
+        last_date=as_of - totals.min_age[order] * _DAY,
         pairs=pairs,
     )
 

@@ -133,6 +133,17 @@ class ScoreParams:
         return out
 
 
+def deprecated_alias(owner: str, old: str, new: str) -> None:
+    """Warn that ``owner.old`` is deprecated in favour of ``owner.new`` (removed next release)."""
+    import warnings
+
+    msg = (
+        f"{owner}.{old} is deprecated and will be removed in the next release; use "
+        f"{owner}.{new} (the old name shadowed a DataFrame method)"
+    )
+    warnings.warn(msg, DeprecationWarning, stacklevel=3)
+
+
 def _optional_eq(a: Any, b: Any) -> bool:
     return (a is None and b is None) or (a is not None and b is not None and np.array_equal(a, b))
 
@@ -158,15 +169,33 @@ class _Table:
 
     offender_id: npt.NDArray[Any]
     harm: npt.NDArray[np.float64]
-    count: npt.NDArray[np.int64]
-    first: npt.NDArray[np.datetime64]
-    last: npt.NDArray[np.datetime64]
+    n_events: npt.NDArray[np.int64]
+    first_date: npt.NDArray[np.datetime64]
+    last_date: npt.NDArray[np.datetime64]
     victims: npt.NDArray[np.int64] | None
 
     params: ScoreParams
 
     def __len__(self) -> int:
         return int(self.harm.size)
+
+    @property
+    def count(self) -> npt.NDArray[np.int64]:
+        """Deprecated alias of :attr:`n_events`."""
+        deprecated_alias(type(self).__name__, "count", "n_events")
+        return self.n_events
+
+    @property
+    def first(self) -> npt.NDArray[np.datetime64]:
+        """Deprecated alias of :attr:`first_date`."""
+        deprecated_alias(type(self).__name__, "first", "first_date")
+        return self.first_date
+
+    @property
+    def last(self) -> npt.NDArray[np.datetime64]:
+        """Deprecated alias of :attr:`last_date`."""
+        deprecated_alias(type(self).__name__, "last", "last_date")
+        return self.last_date
 
     @property
     def by(self) -> str:
@@ -194,9 +223,9 @@ class _Table:
         cols[self.params.by] = self.offender_id
         cols.update(
             harm=self.harm,
-            count=self.count,
-            first=self.first,
-            last=self.last,
+            n_events=self.n_events,
+            first_date=self.first_date,
+            last_date=self.last_date,
         )
         if self.victims is not None:
             cols["victims"] = self.victims
@@ -262,17 +291,18 @@ class _Table:
 class Scores(_Table):
     """Harm per offender (one row each, sorted by offender id), with the row report.
 
-    ``harm`` is in the scheme's unit (days for the CCHI); ``count`` is counted events;
-    ``first``/``last`` are the earliest and latest counted event dates; ``victims`` is the
+    ``harm`` is in the scheme's unit (days for the CCHI); ``n_events`` is counted events;
+    ``first_date``/``last_date`` are the earliest and latest counted event dates (``count``,
+    ``first`` and ``last`` are deprecated aliases); ``victims`` is the
     number of distinct victims when the events carried ``victim_id`` (else None).
     Offenders with no counted event do not appear.
     """
 
     offender_id: npt.NDArray[Any] = attrs.field(eq=_ARRAY_EQ)
     harm: npt.NDArray[np.float64] = attrs.field(eq=_ARRAY_EQ)
-    count: npt.NDArray[np.int64] = attrs.field(eq=_ARRAY_EQ)
-    first: npt.NDArray[np.datetime64] = attrs.field(eq=_ARRAY_EQ)
-    last: npt.NDArray[np.datetime64] = attrs.field(eq=_ARRAY_EQ)
+    n_events: npt.NDArray[np.int64] = attrs.field(eq=_ARRAY_EQ)
+    first_date: npt.NDArray[np.datetime64] = attrs.field(eq=_ARRAY_EQ)
+    last_date: npt.NDArray[np.datetime64] = attrs.field(eq=_ARRAY_EQ)
     report: Report
     params: ScoreParams
     victims: npt.NDArray[np.int64] | None = attrs.field(default=None, eq=_OPTIONAL_EQ)
@@ -291,9 +321,9 @@ class Scores(_Table):
             rank=np.arange(1, rows.size + 1, dtype=np.int64),
             offender_id=self.offender_id[rows],
             harm=self.harm[rows],
-            count=self.count[rows],
-            first=self.first[rows],
-            last=self.last[rows],
+            n_events=self.n_events[rows],
+            first_date=self.first_date[rows],
+            last_date=self.last_date[rows],
             victims=None if self.victims is None else self.victims[rows],
             report=self.report,
             params=self.params,
@@ -376,9 +406,9 @@ class Ranking(_Table):
     rank: npt.NDArray[np.int64] = attrs.field(eq=_ARRAY_EQ)
     offender_id: npt.NDArray[Any] = attrs.field(eq=_ARRAY_EQ)
     harm: npt.NDArray[np.float64] = attrs.field(eq=_ARRAY_EQ)
-    count: npt.NDArray[np.int64] = attrs.field(eq=_ARRAY_EQ)
-    first: npt.NDArray[np.datetime64] = attrs.field(eq=_ARRAY_EQ)
-    last: npt.NDArray[np.datetime64] = attrs.field(eq=_ARRAY_EQ)
+    n_events: npt.NDArray[np.int64] = attrs.field(eq=_ARRAY_EQ)
+    first_date: npt.NDArray[np.datetime64] = attrs.field(eq=_ARRAY_EQ)
+    last_date: npt.NDArray[np.datetime64] = attrs.field(eq=_ARRAY_EQ)
     report: Report
     params: ScoreParams = attrs.field(eq=False)
     victims: npt.NDArray[np.int64] | None = attrs.field(default=None, eq=_OPTIONAL_EQ)
@@ -393,9 +423,9 @@ class Ranking(_Table):
             rank=self.rank[:n],
             offender_id=self.offender_id[:n],
             harm=self.harm[:n],
-            count=self.count[:n],
-            first=self.first[:n],
-            last=self.last[:n],
+            n_events=self.n_events[:n],
+            first_date=self.first_date[:n],
+            last_date=self.last_date[:n],
             victims=None if self.victims is None else self.victims[:n],
         )
 

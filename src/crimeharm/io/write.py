@@ -136,9 +136,9 @@ def _ranking_columns(ranking: Ranking) -> dict[str, list[Any]]:
         "rank": ranking.rank.tolist(),
         ranking.by: ranking.offender_id.tolist(),  # the key column under its name
         "harm": ranking.harm.tolist(),
-        "count": ranking.count.tolist(),
-        "first": ranking.first.astype(str).tolist(),
-        "last": ranking.last.astype(str).tolist(),
+        "count": ranking.n_events.tolist(),
+        "first": ranking.first_date.astype(str).tolist(),
+        "last": ranking.last_date.astype(str).tolist(),
     }
     if ranking.victims is not None:
         columns["victims"] = ranking.victims.tolist()

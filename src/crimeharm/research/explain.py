@@ -74,9 +74,17 @@ class Explanation:
     unit: str = ""
 
     @property
-    def count(self) -> int:
+    def n_events(self) -> int:
         """Number of counted events."""
         return int(self.rows.size)
+
+    @property
+    def count(self) -> int:
+        """Deprecated alias of :attr:`n_events` (it shadowed ``DataFrame.count``)."""
+        from ..core.results import deprecated_alias
+
+        deprecated_alias("Explanation", "count", "n_events")
+        return self.n_events
 
     def to_records(self) -> list[dict[str, Any]]:
         """One plain dict per counted event (dates as ISO strings), in row order."""
@@ -93,7 +101,7 @@ class Explanation:
                 "decay_factor": float(self.decay_factor[i]),
                 "contribution": float(self.contribution[i]),
             }
-            for i in range(self.count)
+            for i in range(self.n_events)
         ]
 
     def excluded_records(self) -> list[dict[str, Any]]:
@@ -142,7 +150,7 @@ class Explanation:
             "offender_id": oid.item() if isinstance(oid, np.generic) else oid,
             "harm": self.harm,
             "unit": self.unit,
-            "count": self.count,
+            "count": self.n_events,
             "params": self.params.to_dict(),
             "events": self.to_records(),
             "excluded": self.excluded_records(),
@@ -154,11 +162,11 @@ class Explanation:
         unit = f" {self.unit}" if self.unit else ""
         head = (
             f"<Explanation of offender {self.offender_id!s}: harm {self.harm:,.4f}{unit} from "
-            f"{self.count} counted events; scheme {p.scheme!r}, as_of {p.as_of}, {window}, "
+            f"{self.n_events} counted events; scheme {p.scheme!r}, as_of {p.as_of}, {window}, "
             f"decay {p.decay}>"
         )
         lines = [head]
-        if self.count:
+        if self.n_events:
             names = ["row", "date", "code", "weight", "age_days", "decay", "contribution", "title"]
             cells = [
                 [
@@ -171,7 +179,7 @@ class Explanation:
                     f"{self.contribution[i]:,.4f}",
                     str(self.title[i])[:40],
                 ]
-                for i in range(min(self.count, 30))
+                for i in range(min(self.n_events, 30))
             ]
             widths = [max(len(n), *(len(r[j]) for r in cells)) for j, n in enumerate(names)]
             lines.append(
@@ -184,8 +192,8 @@ class Explanation:
                 + r[-1]
                 for r in cells
             ]
-            if self.count > 30:
-                lines.append(f"... {self.count - 30} more counted events")
+            if self.n_events > 30:
+                lines.append(f"... {self.n_events - 30} more counted events")
         counts = self.excluded_counts()
         if counts:
             listed = ", ".join(f"{reason}: {n}" for reason, n in sorted(counts.items()))
@@ -303,10 +311,10 @@ def explain_scores(
     if hit.size:
         i = int(hit[0])
         want_harm = float(scores.harm[i])
-        want_count = int(scores.count[i])
-        if want_count != result.count or result.harm != want_harm:
+        want_count = int(scores.n_events[i])
+        if want_count != result.n_events or result.harm != want_harm:
             msg = (
-                f"these events give the offender {result.count} counted events and harm "
+                f"these events give the offender {result.n_events} counted events and harm "
                 f"{result.harm!r}, but the scores hold {want_count} and {want_harm!r}: "
                 "they are not the events the scores were computed from"
             )

@@ -55,9 +55,9 @@ class Partial:
 
     offender_id: npt.NDArray[Any]
     exact: ExactSums
-    count: npt.NDArray[np.int64]
-    first: npt.NDArray[np.datetime64]
-    last: npt.NDArray[np.datetime64]
+    n_events: npt.NDArray[np.int64]
+    first_date: npt.NDArray[np.datetime64]
+    last_date: npt.NDArray[np.datetime64]
     report: Report
     params: ScoreParams
     pair_offender: npt.NDArray[Any] | None = None
@@ -84,9 +84,9 @@ class Partial:
         return Scores(
             offender_id=self.offender_id,
             harm=self.harm,
-            count=self.count,
-            first=self.first,
-            last=self.last,
+            n_events=self.n_events,
+            first_date=self.first_date,
+            last_date=self.last_date,
             victims=victims,
             report=self.report,
             params=self.params,
@@ -117,9 +117,9 @@ def empty_partial(options: ScoringOptions) -> Partial:
     return Partial(
         offender_id=np.empty(0, dtype=np.int64),
         exact=ExactSums.zeros(0),
-        count=np.empty(0, dtype=np.int64),
-        first=np.empty(0, dtype="datetime64[D]"),
-        last=np.empty(0, dtype="datetime64[D]"),
+        n_events=np.empty(0, dtype=np.int64),
+        first_date=np.empty(0, dtype="datetime64[D]"),
+        last_date=np.empty(0, dtype="datetime64[D]"),
         report=_NO_ROWS,
         params=options.params(),
     )
@@ -133,9 +133,9 @@ def partial_with(events: Events, options: ScoringOptions) -> Partial:
     return Partial(
         offender_id=sums.key,
         exact=sums.exact,
-        count=sums.count,
-        first=sums.first,
-        last=sums.last,
+        n_events=sums.n_events,
+        first_date=sums.first_date,
+        last_date=sums.last_date,
         report=full.report,
         params=p.params,
         pair_offender=None if sums.pairs is None else sums.pairs[0],
@@ -215,9 +215,9 @@ def merge_partials(parts: Sequence[Partial]) -> Partial:
     return Partial(
         offender_id=ids,
         exact=exact,
-        count=reduce(np.add, gather("count")),
-        first=reduce(np.minimum, gather("first")),
-        last=reduce(np.maximum, gather("last")),
+        n_events=reduce(np.add, gather("n_events")),
+        first_date=reduce(np.minimum, gather("first_date")),
+        last_date=reduce(np.maximum, gather("last_date")),
         report=report,
         params=params,
         pair_offender=pair_offender,
@@ -240,9 +240,9 @@ def partial_from_scores(scores: Scores) -> Partial:
     return Partial(
         offender_id=scores.offender_id,
         exact=exact,
-        count=scores.count,
-        first=scores.first,
-        last=scores.last,
+        n_events=scores.n_events,
+        first_date=scores.first_date,
+        last_date=scores.last_date,
         report=scores.report,
         params=scores.params,
     )
@@ -400,9 +400,9 @@ class Scorer:
             state = attrs.evolve(
                 state,
                 exact=ExactSums(state.exact.whole.copy(), state.exact.frac.copy()),
-                count=state.count.copy(),
-                first=state.first.copy(),
-                last=state.last.copy(),
+                n_events=state.n_events.copy(),
+                first_date=state.first_date.copy(),
+                last_date=state.last_date.copy(),
             )
             self._owned = True
         rows = at[found]
@@ -412,18 +412,18 @@ class Scorer:
         frac[rows] += part.exact.frac[found]
         whole[rows] += frac[rows] >> np.int64(62)
         frac[rows] &= np.int64((1 << 62) - 1)
-        state.count[rows] += part.count[found]
-        state.first[rows] = np.minimum(state.first[rows], part.first[found])
-        state.last[rows] = np.maximum(state.last[rows], part.last[found])
+        state.n_events[rows] += part.n_events[found]
+        state.first_date[rows] = np.minimum(state.first_date[rows], part.first_date[found])
+        state.last_date[rows] = np.maximum(state.last_date[rows], part.last_date[found])
         state = attrs.evolve(state, report=state.report.merge(part.report))
         new = ~found
         if new.any():
             fresh = Partial(
                 offender_id=part.offender_id[new],
                 exact=part.exact.take(new),
-                count=part.count[new],
-                first=part.first[new],
-                last=part.last[new],
+                n_events=part.n_events[new],
+                first_date=part.first_date[new],
+                last_date=part.last_date[new],
                 report=_NO_ROWS,
                 params=part.params,
             )
