@@ -231,13 +231,14 @@ class Registry:
         else:
             try:
                 scheme = item.load(**options)
-            except TypeError:
-                raise
             except CrimeHarmError as exc:
                 if entry.plugin == _BUILTIN:
                     raise  # a bad option to a built-in scheme is the caller's error, not a plugin's
                 msg = f"{where} failed to load: {exc}"
                 raise PluginError(msg) from exc
+            except TypeError as exc:  # an option the loader does not take: the caller's error
+                msg = f"weight scheme {name!r}: {exc}"
+                raise ParameterTypeError(msg) from exc
             except Exception as exc:
                 msg = f"{where} failed to load: {type(exc).__name__}: {exc}"
                 raise PluginError(msg) from exc

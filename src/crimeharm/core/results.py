@@ -329,7 +329,6 @@ class Scores(_Table):
             params=self.params,
         )
 
-    # -- merge: added for streaming (owner: crimeharm.scale.streaming) -----------------------
     def merge(self, other: Scores) -> Scores:
         """Scores of two disjoint sets of events, as if scored together.
 
@@ -337,12 +336,9 @@ class Scores(_Table):
         Scores with victim counts cannot merge: use
         :class:`crimeharm.Scorer`, which keeps the distinct offender-victim pairs.
         """
-        from ..scale.streaming import merge_partials, partial_from_scores
+        from ..scale.streaming import merge_scores
 
-        parts = [partial_from_scores(self), partial_from_scores(other)]
-        return merge_partials(parts).to_scores()
-
-    # -- end of merge ------------------------------------------------------------------------
+        return merge_scores(self, other)
 
     def ranks(self) -> npt.NDArray[np.intp]:
         """1-based rank of every offender, aligned with ``offender_id``."""

@@ -225,6 +225,11 @@ def merge_partials(parts: Sequence[Partial]) -> Partial:
     )
 
 
+def merge_scores(*scores: Scores) -> Scores:
+    """Scores of disjoint sets of events, as if scored together (exact sums: bit for bit)."""
+    return merge_partials([partial_from_scores(s) for s in scores]).to_scores()
+
+
 def partial_from_scores(scores: Scores) -> Partial:
     """A partial from :class:`Scores` (only without victims: victim counts do not add up)."""
     if scores.victims is not None:
