@@ -26,7 +26,7 @@ from ..kernels import GroupTotals, get_kernel
 from ..kernels.hashing import Scratch, StringIndex, chunks, run_parts, thread_scratch
 from ..kernels.summation import ExactSums
 from .decay import Decay, decay_table
-from .events import Events, _is_missing
+from .events import Events, is_missing
 from .parameters import ScoringOptions
 from .results import AFTER_AS_OF, OUTSIDE_WINDOW, UNKNOWN_CODE, Report, ScoreParams
 from .schemes import WeightScheme
@@ -303,7 +303,7 @@ def plan(events: Events, options: ScoringOptions) -> Plan:
         msg = f"events must be crimeharm.Events (got {type(given).__name__})"
         raise ParameterError(msg)
     key = key_column(events, options.by)
-    missing = _is_missing(key) if options.by != "offender_id" else None
+    missing = is_missing(key) if options.by != "offender_id" else None
     key_missing = missing if missing is not None and missing.any() else None
     key = _key_values(key, key_missing, options.by)
     scheme = options.scheme

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from .schemes import WeightScheme
 
-__all__ = ["Events", "as_events"]
+__all__ = ["Events", "as_events", "is_missing"]
 
 RESERVED = ("offender_id", "offence_code", "date", "victim_id", "crime_id")
 
@@ -46,7 +46,8 @@ def _blank_strings(arr: npt.NDArray[np.str_]) -> npt.NDArray[np.bool_]:
     return blank
 
 
-def _is_missing(arr: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
+def is_missing(arr: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
+    """Missing values: blank strings, None/NaN objects, NaN floats and NaT dates."""
     if arr.dtype.kind == "U":
         return _blank_strings(arr)  # the same rule at every size
     if arr.dtype.kind == "O":
@@ -216,7 +217,7 @@ class Events:
             msg = f"extra column {clash[0]!r} clashes with a named Events field; pass it by name"
             raise EventsError(msg, column=clash[0])
         for name in ("offender_id", "offence_code", "date"):
-            missing = _is_missing(named[name])
+            missing = is_missing(named[name])
             if missing.any():
                 i = int(np.argmax(missing))
                 count = int(np.count_nonzero(missing))

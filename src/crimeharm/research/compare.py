@@ -23,11 +23,15 @@ import numpy as np
 import numpy.typing as npt
 
 from ..core.events import Events
+from ..core.parameters import SCORING_KEYS
 from ..core.results import Ranking, Scores
 from ..errors import ParameterError, UnknownKeyError
 
 if TYPE_CHECKING:
     import pandas as pd
+    from typing_extensions import Unpack
+
+    from ..core.parameters import ScoringArgs
 
 __all__ = [
     "Comparison",
@@ -41,7 +45,7 @@ __all__ = [
 ]
 
 FloatArray = npt.NDArray[np.float64]
-_SCORE_KEYS = ("scheme", "as_of", "window_days", "decay", "on_unknown", "fallback_weight")
+_SCORE_KEYS = ("scheme", *SCORING_KEYS)
 
 
 # -- rank correlation ---------------------------------------------------------------------------
@@ -448,23 +452,19 @@ def compare_schemes(
     variants: Mapping[str, Any],
     *,
     scheme: Any = None,
-    as_of: Any = None,
-    window_days: int | None = None,
-    decay: Any = None,
-    on_unknown: str = "raise",
-    fallback_weight: float | None = None,
     n: int = 100,
     pairs: str = "all",
     movers: int = 10,
     p_values: bool = False,
+    **scoring: Unpack[ScoringArgs],
 ) -> ComparisonTable:
     """Score ``events`` under each variant and compare every pair of the rankings.
 
     ``variants`` maps a label to a :class:`WeightScheme` or scheme name (``{"cchi": s1,
     "flat": s2}``), or to a mapping of :func:`crimeharm.score` options that override the
-    keywords here (``{"1y": {"decay": d1}, "3y": {"decay": d3}}``; ``as_of`` variants give
-    churn between dates). ``pairs="all"`` compares every pair in insertion order,
-    ``"consecutive"`` only neighbours (a time series).
+    scoring keywords here (``{"1y": {"decay": d1}, "3y": {"decay": d3}}``; ``as_of`` variants
+    give churn between dates; ``by`` compares rankings of victims or places). ``pairs="all"``
+    compares every pair in insertion order, ``"consecutive"`` only neighbours (a time series).
     """
     if not isinstance(variants, Mapping) or len(variants) < 2:
         msg = "compare_schemes needs a mapping of at least two labelled variants"
@@ -475,14 +475,7 @@ def compare_schemes(
     n = _check_n(n)
     from ..core.scoring import score
 
-    base = {
-        "scheme": scheme,
-        "as_of": as_of,
-        "window_days": window_days,
-        "decay": decay,
-        "on_unknown": on_unknown,
-        "fallback_weight": fallback_weight,
-    }
+    base: dict[str, Any] = {"scheme": scheme, "as_of": None, **scoring}
     scored = {
         str(label): score(events, **_variant_kwargs(str(label), v, base))
         for label, v in variants.items()
@@ -506,13 +499,13 @@ def churn_over_time(
     as_of: Sequence[Any],
     *,
     n: int = 100,
-    window_days: int | None = None,
-    decay: Any = None,
-    on_unknown: str = "raise",
-    fallback_weight: float | None = None,
     movers: int = 10,
+    **scoring: Any,
 ) -> ComparisonTable:
-    """Compare the top ``n`` at consecutive ``as_of`` dates (churn = share that left)."""
+    """Compare the top ``n`` at consecutive ``as_of`` dates (churn = share that left).
+
+    ``scoring``: the keywords of :func:`crimeharm.score` other than ``as_of``.
+    """
     dates = [str(np.datetime64(d, "D")) for d in as_of]
     if len(set(dates)) != len(dates) or len(dates) < 2:
         msg = f"as_of must hold at least two distinct dates (got {dates})"
@@ -521,11 +514,8 @@ def churn_over_time(
         events,
         {d: {"as_of": d} for d in dates},
         scheme=scheme,
-        window_days=window_days,
-        decay=decay,
-        on_unknown=on_unknown,
-        fallback_weight=fallback_weight,
         n=n,
         pairs="consecutive",
         movers=movers,
+        **scoring,
     )
