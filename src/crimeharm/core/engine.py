@@ -28,7 +28,7 @@ from ..kernels.summation import ExactSums
 from .decay import Decay, decay_table
 from .events import Events, is_missing
 from .parameters import ScoringOptions
-from .results import AFTER_AS_OF, OUTSIDE_WINDOW, UNKNOWN_CODE, Report, ScoreParams
+from .results import AFTER_AS_OF, OUTSIDE_WINDOW, UNKNOWN_CODE, Report, ScoreParams, Scores
 from .schemes import WeightScheme
 
 __all__ = [
@@ -47,6 +47,7 @@ __all__ = [
     "key_column",
     "missing_key_reason",
     "plan",
+    "scores_of",
 ]
 
 _DAY = np.timedelta64(1, "D")
@@ -491,6 +492,21 @@ class GroupSums:
         starts = np.searchsorted(owner, self.key, side="left")
         stops = np.searchsorted(owner, self.key, side="right")
         return (stops - starts).astype(np.int64)
+
+
+def scores_of(sums: GroupSums, report: Report, params: ScoreParams) -> Scores:
+    """:class:`Scores` from per-group sums (harm from the exact sums)."""
+    return Scores(
+        offender_id=sums.key,
+        harm=sums.harm,
+        n_events=sums.n_events,
+        first_date=sums.first_date,
+        last_date=sums.last_date,
+        victims=sums.victims(),
+        report=report,
+        params=params,
+        exact=sums.exact,
+    )
 
 
 def aggregate(

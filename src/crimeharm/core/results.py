@@ -216,6 +216,17 @@ class _Table:
         msg = f"{type(self).__name__!r} object has no attribute {name!r}"
         raise AttributeError(msg)
 
+    def _rows(self, index: npt.NDArray[np.intp] | slice) -> dict[str, Any]:
+        """The per-group fields at ``index``, as keyword arguments of Scores/Ranking."""
+        return {
+            "offender_id": self.offender_id[index],
+            "harm": self.harm[index],
+            "n_events": self.n_events[index],
+            "first_date": self.first_date[index],
+            "last_date": self.last_date[index],
+            "victims": None if self.victims is None else self.victims[index],
+        }
+
     def _columns(self) -> dict[str, npt.NDArray[Any]]:
         cols: dict[str, npt.NDArray[Any]] = {}
         if isinstance(self, Ranking):
@@ -310,23 +321,19 @@ class Scores(_Table):
 
     def top(self, n: int = 100) -> Ranking:
         """The first ``n`` offenders in ranking order (harm desc, offender id asc)."""
-        return self._ranking(ranking.top_indices(self.offender_id, self.harm, n))
+        return self.ranking_of(ranking.top_indices(self.offender_id, self.harm, n))
 
     def ranking(self) -> Ranking:
         """Every offender in ranking order."""
-        return self._ranking(ranking.ranking_order(self.offender_id, self.harm))
+        return self.ranking_of(ranking.ranking_order(self.offender_id, self.harm))
 
-    def _ranking(self, rows: npt.NDArray[np.intp]) -> Ranking:
+    def ranking_of(self, rows: npt.NDArray[np.intp]) -> Ranking:
+        """The groups at ``rows``, in that order, as a :class:`Ranking` (ranks 1, 2, ...)."""
         return Ranking(
             rank=np.arange(1, rows.size + 1, dtype=np.int64),
-            offender_id=self.offender_id[rows],
-            harm=self.harm[rows],
-            n_events=self.n_events[rows],
-            first_date=self.first_date[rows],
-            last_date=self.last_date[rows],
-            victims=None if self.victims is None else self.victims[rows],
             report=self.report,
             params=self.params,
+            **self._rows(rows),
         )
 
     def merge(self, other: Scores) -> Scores:
@@ -414,16 +421,7 @@ class Ranking(_Table):
         if n < 0:
             msg = f"n must be >= 0 (got {n})"
             raise ParameterError(msg)
-        return attrs.evolve(
-            self,
-            rank=self.rank[:n],
-            offender_id=self.offender_id[:n],
-            harm=self.harm[:n],
-            n_events=self.n_events[:n],
-            first_date=self.first_date[:n],
-            last_date=self.last_date[:n],
-            victims=None if self.victims is None else self.victims[:n],
-        )
+        return attrs.evolve(self, rank=self.rank[:n], **self._rows(slice(0, n)))
 
     def __repr__(self) -> str:
         head = (

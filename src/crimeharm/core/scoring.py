@@ -19,28 +19,13 @@ import numpy.typing as npt
 from ..kernels.hashing import Scratch, chunks, run_parts, string_hash, thread_scratch
 from . import ranking
 from .decay import Decay
-from .engine import STATS, Chunk, GroupSums, Plan, aggregate, evaluate, plan, sums_of
+from .engine import STATS, Chunk, GroupSums, Plan, aggregate, evaluate, plan, scores_of, sums_of
 from .events import Events, as_events
 from .parameters import OnUnknown, ScoringOptions, check_count, resolve_decay, resolve_scheme
 from .results import Ranking, Report, Scores
 from .schemes import WeightScheme
 
-__all__ = ["OnUnknown", "resolve_decay", "resolve_scheme", "score", "scores_of", "top"]
-
-
-def scores_of(sums: GroupSums, report: Report, p: Plan) -> Scores:
-    """:class:`Scores` from per-group sums."""
-    return Scores(
-        offender_id=sums.key,
-        harm=sums.harm,
-        n_events=sums.n_events,
-        first_date=sums.first_date,
-        last_date=sums.last_date,
-        victims=sums.victims(),
-        report=report,
-        params=p.params,
-        exact=sums.exact,
-    )
+__all__ = ["OnUnknown", "resolve_decay", "resolve_scheme", "score", "top"]
 
 
 def score(
@@ -85,7 +70,7 @@ def score_with(events: Events, options: ScoringOptions) -> Scores:
 
 def _score_plan(p: Plan) -> Scores:
     full = evaluate(p)
-    return scores_of(sums_of(p, full), full.report, p)
+    return scores_of(sums_of(p, full), full.report, p.params)
 
 
 # -- top n: bucket bounds -----------------------------------------------------------------------
@@ -215,31 +200,18 @@ class _Exact:
     def ranking(self, keep: npt.NDArray[np.intp], report: Report, p: Plan) -> Ranking:
         """The groups ``keep`` (in that order) with every column of score()."""
         sums = self.sums
-        victims = None
         if p.events.victim_id is not None and p.options.by != "victim_id":
             wanted = np.isin(p.key[self.rows], sums.key[keep])
             mine = self.rows[wanted]
-            counted = aggregate(
+            sums = aggregate(
                 p.options.as_of,
                 p.key[mine],
                 self.chunk.value[wanted],
                 self.chunk.age[wanted],
                 p.events.victim_id[mine],
             )
-            victims = counted.victims()
-            assert victims is not None
-            victims = victims[np.searchsorted(counted.key, sums.key[keep])]
-        return Ranking(
-            rank=np.arange(1, keep.size + 1, dtype=np.int64),
-            offender_id=sums.key[keep],
-            harm=sums.harm[keep],
-            n_events=sums.n_events[keep],
-            first_date=sums.first_date[keep],
-            last_date=sums.last_date[keep],
-            victims=victims,
-            report=report,
-            params=p.params,
-        )
+            keep = np.searchsorted(sums.key, self.sums.key[keep])
+        return scores_of(sums, report, p.params).ranking_of(keep)
 
 
 def _exact(

@@ -22,7 +22,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from ..core.engine import evaluate, plan, sums_of
+from ..core.engine import GroupSums, evaluate, plan, scores_of, sums_of
 from ..core.events import Events, as_events
 from ..core.parameters import ScoringOptions, split_keywords
 from ..core.results import Ranking, Report, ScoreParams, Scores
@@ -76,22 +76,13 @@ class Partial:
 
     def to_scores(self) -> Scores:
         """The :class:`Scores` these sums describe."""
-        victims = None
-        if self.pair_offender is not None:
-            starts = np.searchsorted(self.pair_offender, self.offender_id, side="left")
-            stops = np.searchsorted(self.pair_offender, self.offender_id, side="right")
-            victims = (stops - starts).astype(np.int64)
-        return Scores(
-            offender_id=self.offender_id,
-            harm=self.harm,
-            n_events=self.n_events,
-            first_date=self.first_date,
-            last_date=self.last_date,
-            victims=victims,
-            report=self.report,
-            params=self.params,
-            exact=self.exact,
+        pairs = None
+        if self.pair_offender is not None and self.pair_victim is not None:
+            pairs = (self.pair_offender, self.pair_victim)
+        sums = GroupSums(
+            self.offender_id, self.exact, self.n_events, self.first_date, self.last_date, pairs
         )
+        return scores_of(sums, self.report, self.params)
 
     def merge(self, other: Partial) -> Partial:
         """The partial of both sets of events (the events must be disjoint)."""
