@@ -179,3 +179,14 @@ def test_results_convert_to_pandas_polars_and_arrow(by: str) -> None:
         assert frame[by].to_list() == result.key.tolist()
         assert frame["harm"].to_list() == result.harm.tolist()
         assert result.to_pandas()[by].tolist() == result.key.tolist()
+
+
+def test_compare_schemes_compares_rankings_of_any_key() -> None:
+    events = _events()
+    flat = ch.WeightScheme.from_mapping({"a": 1.0, "b": 1.0, "c": 1.0}, name="flat")
+    table = ch.compare_schemes(
+        events, {"abc": SCHEME, "flat": flat}, as_of=AS_OF, window_days=365, by="borough"
+    )
+    for label, scheme in (("abc", SCHEME), ("flat", flat)):
+        want = ch.score(events, scheme, as_of=AS_OF, window_days=365, by="borough")
+        assert table.scores[label] == want
