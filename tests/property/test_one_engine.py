@@ -9,6 +9,7 @@ baseline all hold the very same harm, with no tolerance.
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import crimeharm as ch
+from crimeharm.core.engine import contributions, exact_total
+from crimeharm.core.parameters import ScoringOptions
 from crimeharm.research.explain import explain
 from crimeharm.scale.streaming import merge_partials, partial_of
 from crimeharm.testing import strategies as chst
@@ -79,6 +82,15 @@ def test_every_path_gives_the_same_harm(problem: dict[str, Any], data: st.DataOb
     for k, (a, b) in enumerate(pieces):
         (left if k % 2 else right).add(_rows(events, a, b))
     assert right.merge(left).result() == scores
+
+    # the reason of every excluded row, row by row, adds up to the report
+    contrib = contributions(events, ScoringOptions.build(scheme, **scoring))
+    names = contrib.reason_names
+    reasons = Counter(names[r] for r in contrib.reason[~contrib.counted].tolist())
+    assert reasons == Counter(scores.report.excluded)
+    assert int(contrib.counted.sum()) == scores.report.counted
+    if len(scores) == 1:  # one group: every counted contribution is theirs
+        assert exact_total(contrib.value) == scores.harm[0]
 
     # explain: the sum of an offender's (or victim's) contributions is their harm
     for key, harm in list(zip(scores.offender_id.tolist(), scores.harm.tolist(), strict=True))[:3]:
