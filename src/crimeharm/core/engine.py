@@ -43,6 +43,7 @@ __all__ = [
     "evaluate",
     "exact_total",
     "factor_table",
+    "group_harm",
     "group_totals",
     "key_column",
     "missing_key_reason",
@@ -459,10 +460,17 @@ def group_totals(
     return get_kernel().totals(label, size, value, age)
 
 
+def group_harm(
+    label: npt.NDArray[np.intp], size: int, value: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """float64 harm per label in ``range(size)``: the kernel's exact sums, no counts or ages."""
+    return get_kernel().sums(label, size, np.asarray(value, dtype=np.float64)).to_float()
+
+
 def exact_total(values: npt.NDArray[np.float64]) -> float:
     """The harm of one group from its contributions, exactly as every scoring path adds them."""
     label = np.zeros(np.asarray(values).size, dtype=np.intp)
-    return float(group_totals(label, 1, np.asarray(values, dtype=np.float64)).harm.to_float()[0])
+    return float(group_harm(label, 1, values)[0])
 
 
 @attrs.frozen(eq=False)

@@ -32,7 +32,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from ..core.engine import contributions, group_totals
+from ..core.engine import contributions, group_harm, group_totals
 from ..core.events import Events
 from ..core.parameters import ScoringOptions
 from ..core.results import Ranking, Scores
@@ -420,7 +420,7 @@ def concentration_by_group(
     harm = pair_totals.harm.to_float()[pairs.used]
     events_per_pair = pair_totals.count[pairs.used]
     group_of_pair = group_of_row[pairs.first]
-    per_unit = group_totals(units.label, units.size, value).harm.to_float()[units.used]
+    per_unit = group_harm(units.label, units.size, value)[units.used]
     out = [
         concentration(
             per_unit,

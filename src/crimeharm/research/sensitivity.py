@@ -8,7 +8,7 @@ percentile interval on each offender's rank.
 Both validate the inputs once (:class:`~crimeharm.core.parameters.ScoringOptions`), look weights
 up once (:func:`crimeharm.core.engine.contributions`), group rows by offender (or ``by`` key)
 once, and then spend one pass of the engine's aggregation
-(:func:`~crimeharm.core.engine.group_totals`) per setting or replicate. The decay table of
+(:func:`~crimeharm.core.engine.group_harm`) per setting or replicate. The decay table of
 each setting follows the engine's one rule (:func:`~crimeharm.core.engine.factor_table`), so
 the sweep's baseline is ``score()``'s harm bit for bit.
 """
@@ -25,7 +25,7 @@ import numpy.typing as npt
 
 from ..core import ranking
 from ..core.decay import Decay, ExponentialDecay
-from ..core.engine import contributions, factor_table, group_totals
+from ..core.engine import contributions, factor_table, group_harm
 from ..core.events import Events
 from ..core.parameters import (
     ScoringOptions,
@@ -81,7 +81,7 @@ def _sums(
     label: npt.NDArray[np.intp], weights: npt.NDArray[Any], size: int
 ) -> npt.NDArray[np.float64]:
     """Harm per group label in ``range(size)``: the engine's exact sums."""
-    return group_totals(label, size, np.asarray(weights, dtype=np.float64)).harm.to_float()
+    return group_harm(label, size, np.asarray(weights, dtype=np.float64))
 
 
 def _window_label(window: int | None) -> str:
@@ -307,10 +307,8 @@ def sweep(
     top_harm: list[npt.NDArray[np.float64]] = []
     for setting in settings:
         value, counted = _setting_values(prep, setting)
-        rows = np.flatnonzero(counted)
-        totals = group_totals(prep.label[rows], size, value[rows])
-        harm = totals.harm.to_float()
-        scored = np.flatnonzero(totals.count)
+        harm = _sums(prep.label, value, size)  # uncounted rows add an exact 0
+        scored = np.flatnonzero(np.bincount(prep.label[counted], minlength=size))
         keep = scored[ranking.top_indices(prep.offender_id[scored], harm[scored], n)]
         top_ids.append(prep.offender_id[keep])
         top_harm.append(harm[keep])
