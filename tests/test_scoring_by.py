@@ -190,3 +190,12 @@ def test_compare_schemes_compares_rankings_of_any_key() -> None:
     for label, scheme in (("abc", SCHEME), ("flat", flat)):
         want = ch.score(events, scheme, as_of=AS_OF, window_days=365, by="borough")
         assert table.scores[label] == want
+
+
+def test_a_manifest_records_by_and_reproduces_the_result() -> None:
+    events = _events()
+    scores = ch.score(events, SCHEME, as_of=AS_OF, window_days=365, by="borough")
+    manifest = ch.Manifest.from_result(scores, events)
+    assert manifest.by == "borough"
+    again = ch.Manifest.from_json(manifest.to_json()).reproduce(events, scheme=SCHEME)
+    assert again == scores
