@@ -23,7 +23,16 @@ import numpy.typing as npt
 
 from ..errors import ParameterError, UnknownCodeError
 from ..kernels import GroupTotals, get_kernel
-from ..kernels.hashing import Scratch, StringIndex, chunks, run_parts, thread_scratch
+from ..kernels.hashing import (
+    PARALLEL_MIN,
+    Scratch,
+    StringIndex,
+    chunks,
+    pool,
+    run_parts,
+    thread_scratch,
+    workers,
+)
 from ..kernels.summation import ExactSums
 from .decay import Decay, decay_table
 from .events import Events, is_missing
@@ -532,8 +541,11 @@ def aggregate(
     kernel = get_kernel()
     label, distinct = kernel.group(key)
     size = int(distinct.size)
+    # sorting the keys drops the GIL: it runs on a worker while the kernel sums
+    threaded = workers() > 1 and size >= PARALLEL_MIN // 4
+    sorting = pool().submit(np.argsort, distinct, kind="stable") if threaded else None
     totals = kernel.totals(label, size, value, age)
-    order = np.argsort(distinct, kind="stable")
+    order = np.argsort(distinct, kind="stable") if sorting is None else sorting.result()
     pairs = None
     if victim is not None:
         rank = np.empty(size, dtype=np.intp)
