@@ -26,7 +26,7 @@ def main() -> int:
     decay = ch.get_decay("exponential", half_life_days=365)
     scores = ch.score(events, "cchi-2020", as_of=AS_OF, window_days=1096, decay=decay)
     ranking = scores.ranking()
-    i = int((ranking.count >= 5).argmax())  # highest-ranked offender with >= 5 counted events
+    i = int((ranking.n_events >= 5).argmax())  # highest-ranked offender with >= 5 counted events
     offender = ranking.offender_id[i].item()
     explanation = explain(events, scores, offender)  # parameters taken from the scores
     print(f"rank {ranking.rank[i]} of {len(ranking):,}")

@@ -66,7 +66,7 @@ def build_figures(n_events: int = DEFAULT_EVENTS) -> dict[str, Any]:
     }
     # the timeline of the highest-ranked offender with 8+ events once a 1-year half-life applies
     top = decayed.top(1000)
-    many = top.offender_id[top.count >= 8]
+    many = top.offender_id[top.n_events >= 8]
     chosen = many[0] if many.size else top.offender_id[0]
     figures["timeline.png"] = plots.timeline(
         events, scheme, chosen, as_of=AS_OF, window_days=1826, decay=decay

@@ -56,11 +56,12 @@ def main() -> int:
     key = hashlib.sha256(b"crimeharm demo key: never use a fixed key for real data").digest()
     shared = pseudonymise(top, key)
     print("Top 10 with pseudonymised offender ids")
-    print(f"{'rank':>4}  {'offender':<16}  {'harm (days)':>11}  {'count':>5}")
+    print(f"{'rank':>4}  {'offender':<16}  {'harm (days)':>11}  {'events':>6}")
     for row in shared.to_records():
-        print(
-            f"{row['rank']:>4}  {row['offender_id']:<16}  {row['harm']:>11,.2f}  {row['count']:>5}"
+        rank, pseudonym, harm, events = (
+            row[k] for k in ("rank", "offender_id", "harm", "n_events")
         )
+        print(f"{rank:>4}  {pseudonym:<16}  {harm:>11,.2f}  {events:>6}")
     return 0
 
 

@@ -63,9 +63,9 @@ def format_top(top: ch.Ranking) -> str:
         top.rank.tolist(),
         top.offender_id.tolist(),
         top.harm.tolist(),
-        top.count.tolist(),
+        top.n_events.tolist(),
         victims.tolist(),
-        top.last.astype(str).tolist(),
+        top.last_date.astype(str).tolist(),
         strict=True,
     ):
         lines.append(

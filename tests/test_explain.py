@@ -58,7 +58,7 @@ def test_harm_equals_score_exactly(decay: ch.Decay | None, window: int | None) -
         oid = int(scores.offender_id[i])
         e = explain(events, SCHEME, oid, as_of=AS_OF, window_days=window, decay=decay)
         assert e.harm == scores.harm[i]  # the same float, not merely close
-        assert e.count == scores.count[i]
+        assert e.n_events == scores.n_events[i]
         assert sequential_sum(e.contribution) == e.harm
         assert math.isclose(math.fsum(e.contribution.tolist()), e.harm, rel_tol=1e-12)
 
@@ -80,7 +80,7 @@ def test_harm_equals_score_property(
     for i, oid in enumerate(scores.offender_id.tolist()):
         e = explain(events, SCHEME, oid, as_of=AS_OF, window_days=window, decay=decay)
         assert e.harm == scores.harm[i]
-        assert e.count == scores.count[i]
+        assert e.n_events == scores.n_events[i]
 
 
 def test_columns_are_weight_times_decay() -> None:
@@ -203,7 +203,7 @@ def test_exports_and_repr() -> None:
     oid = int(events.offender_id[0])
     e = explain(events, SCHEME, oid, as_of=AS_OF, window_days=1826)
     records = e.to_records()
-    assert len(records) == e.count
+    assert len(records) == e.n_events
     assert sum(r["contribution"] for r in records) == pytest.approx(e.harm, rel=1e-12)
     frame = e.to_pandas()
     assert frame["contribution"].tolist() == e.contribution.tolist()
@@ -212,7 +212,7 @@ def test_exports_and_repr() -> None:
     assert d["params"]["scheme"] == "toy"
     text = repr(e)
     assert f"offender {oid}" in text
-    assert f"{e.count} counted events" in text
+    assert f"{e.n_events} counted events" in text
 
 
 # -- display: sorting, truncation that never hides the harm, totals as ranked ------------------
@@ -238,7 +238,7 @@ def test_order_by_contribution_date_and_row() -> None:
     assert np.all(np.diff(by_contribution) <= 0)
     by_date = e.date[e.order("date")]
     assert np.all(np.diff(by_date.astype(np.int64)) >= 0)
-    assert e.order("row").tolist() == list(range(e.count))
+    assert e.order("row").tolist() == list(range(e.n_events))
     with pytest.raises(ParameterError, match="sort must be one of"):
         e.order("size")  # type: ignore[arg-type]
 
@@ -248,9 +248,9 @@ def test_truncation_keeps_the_largest_contributions(limit: int, sort: str) -> No
     events, scores, oid = _busy_offender()
     e = explain_scores(scores, events, oid, scheme=SCHEME)
     shown = e.shown(limit, sort)  # type: ignore[arg-type]
-    assert shown.size == min(limit, e.count)
+    assert shown.size == min(limit, e.n_events)
     assert len(set(shown.tolist())) == shown.size
-    rest = np.setdiff1d(np.arange(e.count), shown)
+    rest = np.setdiff1d(np.arange(e.n_events), shown)
     if shown.size and rest.size:  # nothing left out is larger than anything shown
         assert e.contribution[rest].max() <= e.contribution[shown].min()
     kept = set(shown.tolist())

@@ -28,7 +28,7 @@ def test_harm_descending_then_id_ascending() -> None:
     assert r.offender_id.tolist() == [9, 1, 3, 5, 7, 2]
     assert r.harm.tolist() == [3.0, 2.0, 2.0, 2.0, 1.0, 0.0]
     assert r.rank.tolist() == [1, 2, 3, 4, 5, 6]
-    assert r.count.tolist() == [1, 1, 2, 1, 1, 1]
+    assert r.n_events.tolist() == [1, 1, 2, 1, 1, 1]
     assert s.offender_id.tolist() == [1, 2, 3, 5, 7, 9]
     assert s.ranks().tolist() == [2, 6, 3, 4, 5, 1]
 
@@ -106,13 +106,20 @@ def test_records_and_pandas_follow_ranking_order() -> None:
         "rank": 1,
         "offender_id": 9,
         "harm": 3.0,
-        "count": 1,
-        "first": "2023-07-18",
-        "last": "2023-07-18",
+        "n_events": 1,
+        "first_date": "2023-07-18",
+        "last_date": "2023-07-18",
     }
     frame = s.ranking().to_pandas()
     assert frame["offender_id"].tolist() == [9, 5]
-    assert list(frame.columns) == ["rank", "offender_id", "harm", "count", "first", "last"]
+    assert list(frame.columns) == [
+        "rank",
+        "offender_id",
+        "harm",
+        "n_events",
+        "first_date",
+        "last_date",
+    ]
 
 
 def test_repr_mentions_size_and_parameters() -> None:

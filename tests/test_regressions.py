@@ -43,7 +43,7 @@ def test_scorer_never_writes_into_merged_scores() -> None:
     scorer.merge(other)
     scorer.add(ev([1, 1, 2], "2020-07-01"))
     assert other.harm.tolist() == [1.0, 1.0, 1.0]
-    assert other.count.tolist() == [1, 1, 1]
+    assert other.n_events.tolist() == [1, 1, 1]
     assert scorer.result().harm.tolist() == [3.0, 2.0, 1.0]
 
 

@@ -121,12 +121,12 @@ def check_page_against_ranking(page: Page, report: TaskingReport) -> None:
         assert cells[0] == str(int(r.rank[i]))
         assert cells[1] == report.ids[i]
         assert cells[2] == format_harm(float(r.harm[i]))
-        assert cells[3] == str(int(r.count[i]))
-        assert cells[4:6] == [str(r.first[i]), str(r.last[i])]
+        assert cells[3] == str(int(r.n_events[i]))
+        assert cells[4:6] == [str(r.first_date[i]), str(r.last_date[i])]
         assert r.victims is not None
         assert cells[6] == str(int(r.victims[i]))
         assert person["total"] == format_harm(float(r.harm[i]))
-        assert person["events"] == int(r.count[i])
+        assert person["events"] == int(r.n_events[i])
         assert person["excluded"] == report.explanations[i].excluded_rows.size
 
 
@@ -152,7 +152,7 @@ def test_explanations_list_the_largest_contribution_first() -> None:
     assert len(blocks) == 10
     for block, e in zip(blocks, report.explanations, strict=True):
         shown = [float(v.replace(",", "")) for v in re.findall(r'contribution">([\d,.]+)<', block)]
-        assert len(shown) == e.count
+        assert len(shown) == e.n_events
         assert shown == sorted(shown, reverse=True)
         assert np.allclose(shown, np.sort(e.contribution)[::-1], atol=5e-5)
 
@@ -401,9 +401,9 @@ def expected_order(report: TaskingReport, key: str, descending: bool) -> list[st
         "rank": r.rank.tolist(),
         "id": r.offender_id.tolist() if numeric_ids else list(report.ids),
         "harm": r.harm.tolist(),
-        "count": r.count.tolist(),
-        "first": [str(d) for d in r.first],
-        "last": [str(d) for d in r.last],
+        "count": r.n_events.tolist(),
+        "first": [str(d) for d in r.first_date],
+        "last": [str(d) for d in r.last_date],
         "victims": [] if r.victims is None else r.victims.tolist(),
     }
     values = column[key]
@@ -437,7 +437,7 @@ def test_in_a_real_browser_rows_sorting_and_explanations(tmp_path: Path) -> None
         assert second["ids"] == expected_order(report, key, not first_descending), key
     assert result["first_explanation_open"] is True
     opened = report.ids.index(result["first_explanation_id"])
-    assert result["first_explanation_rows"] == int(report.ranking.count[opened])
+    assert result["first_explanation_rows"] == int(report.ranking.n_events[opened])
     # the page after sorting still shows each person's own numbers
     after = {p["id"]: p for p in tested.people}
     for i, shown in enumerate(report.ids):

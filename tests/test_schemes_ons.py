@@ -213,7 +213,7 @@ def test_scoring_ho_events_reports_unmapped_codes_never_zero() -> None:
     assert "valid Home Office code" in str(info.value)
     scores = ch.score(ev, scheme, as_of="2023-07-18", on_unknown="skip")
     assert scores.report.total == 4
-    assert int(scores.count.sum()) == 2
+    assert int(scores.n_events.sum()) == 2
     harm = dict(zip(scores.offender_id.tolist(), scores.harm.tolist(), strict=True))
     assert harm[1] == scheme.weight("001/01")
     assert 2 not in harm

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime
 import math
-from typing import Any
+from typing import Any, ClassVar
 
+import attrs
 import numpy as np
 import pytest
 
@@ -71,9 +72,9 @@ def test_hand_computed_cchi_exponential(cchi: ch.WeightScheme) -> None:
         2 * 0.5**5 + 84 * 0.5 ** (181 / 365),
     ]
     assert s.harm.tolist() == pytest.approx(expected, rel=1e-12)
-    assert s.count.tolist() == [2, 2, 2]
-    assert s.first.astype(str).tolist() == ["2022-07-18", "2021-07-18", "2018-07-19"]
-    assert s.last.astype(str).tolist() == ["2023-07-18", "2023-07-18", "2023-01-18"]
+    assert s.n_events.tolist() == [2, 2, 2]
+    assert s.first_date.astype(str).tolist() == ["2022-07-18", "2021-07-18", "2018-07-19"]
+    assert s.last_date.astype(str).tolist() == ["2023-07-18", "2023-07-18", "2023-01-18"]
     assert s.report.total == 8
     assert s.report.counted == 6
     assert dict(s.report.excluded) == {"outside window": 1, "dated after as_of": 1}
@@ -153,9 +154,84 @@ def test_age_zero_has_full_weight_under_every_builtin_decay() -> None:
 def test_as_of_accepts_dates_in_several_forms() -> None:
     scheme = ch.WeightScheme.from_mapping({"a": 1.0})
     ev = aged([(1, "a", 0)])
-    forms = ["2023-07-18", AS_OF, np.datetime64("2023-07-18T13:45"), datetime.date(2023, 7, 18)]
+    forms = [
+        "2023-07-18",
+        AS_OF,
+        np.datetime64("2023-07-18T00:00"),
+        datetime.date(2023, 7, 18),
+        datetime.datetime(2023, 7, 18),
+    ]
     for as_of in forms:
         assert ch.score(ev, scheme, as_of=as_of).report.counted == 1
+
+
+@pytest.mark.parametrize(
+    "as_of",
+    [
+        20230718,
+        "2023",
+        "2023-07",
+        "2023-7-18",
+        "2023-02-30",
+        "18/07/2023",
+        np.datetime64("2023-07-18T13:45"),
+        np.datetime64("2023-07"),
+        np.datetime64("NaT"),
+        datetime.datetime(2023, 7, 18, 13, 45),
+        None,
+    ],
+)
+def test_as_of_must_be_a_whole_calendar_date(as_of: object) -> None:
+    scheme = ch.WeightScheme.from_mapping({"a": 1.0})
+    with pytest.raises(ch.ParameterError, match="whole calendar date") as info:
+        ch.score(aged([(1, "a", 0)]), scheme, as_of=as_of)
+    assert repr(as_of) in str(info.value)
+
+
+@pytest.mark.parametrize("window", [0, -10, 1.5, True, "365"])
+def test_window_errors_share_one_wording(window: object) -> None:
+    scheme = ch.WeightScheme.from_mapping({"a": 1.0})
+    with pytest.raises(ch.ParameterError) as info:
+        ch.score(aged([(1, "a", 0)]), scheme, as_of=AS_OF, window_days=window)
+    assert str(info.value) == (
+        f"window_days must be a whole number of days > 0, or None (got {window!r})"
+    )
+
+
+def test_an_absurd_window_allocates_nothing_for_ages_no_event_has() -> None:
+    scheme = ch.WeightScheme.from_mapping({"a": 2.0})
+    ev = aged([(1, "a", 0), (1, "a", 400), (2, "a", -3)])
+    huge = ch.score(
+        ev, scheme, as_of=AS_OF, window_days=100_000_000_000, decay=ch.ExponentialDecay(30)
+    )
+    none = ch.score(ev, scheme, as_of=AS_OF, window_days=None, decay=ch.ExponentialDecay(30))
+    assert huge.harm.tolist() == none.harm.tolist()
+    assert huge.report == none.report
+
+
+@pytest.mark.parametrize(
+    "factor",
+    [
+        lambda age: np.array(["1.0"] * age.size),
+        lambda age: np.full(age.size, np.nan),
+        lambda age: np.full(age.size, 1.5),
+        lambda age: "nonsense",
+    ],
+)
+def test_a_decay_breaking_its_contract_is_a_decay_error_naming_it(factor: object) -> None:
+    @attrs.frozen
+    class Broken:
+        name: ClassVar[str] = "broken-decay"
+
+        def factor(self, age_days: np.ndarray) -> np.ndarray:
+            return factor(age_days)  # type: ignore[operator, no-any-return]
+
+        def params(self) -> dict[str, object]:
+            return {}
+
+    scheme = ch.WeightScheme.from_mapping({"a": 1.0})
+    with pytest.raises(ch.DecayError, match="broken-decay"):
+        ch.score(aged([(1, "a", 3)]), scheme, as_of=AS_OF, window_days=10, decay=Broken())
 
 
 # -- unknown codes -----------------------------------------------------------------------------
@@ -271,7 +347,7 @@ def test_zero_weight_events_count_with_zero_harm() -> None:
     s = ch.score(aged([(1, "z", 0), (1, "z", 1), (2, "a", 0)]), scheme, as_of=AS_OF)
     assert s.offender_id.tolist() == [1, 2]
     assert s.harm.tolist() == [0.0, 1.0]
-    assert s.count.tolist() == [2, 1]
+    assert s.n_events.tolist() == [2, 1]
 
 
 def test_victims_counts_distinct_victims_per_offender() -> None:
@@ -324,7 +400,12 @@ def test_harm_matches_fsum_on_many_rows(seed: int) -> None:
     ref = reference_harm(ev, scheme, as_of=AS_OF, window_days=1826, decay=decay)
     assert s.offender_id.tolist() == sorted(ref)
     for oid, harm, count, first, last in zip(
-        s.offender_id.tolist(), s.harm.tolist(), s.count.tolist(), s.first, s.last, strict=True
+        s.offender_id.tolist(),
+        s.harm.tolist(),
+        s.n_events.tolist(),
+        s.first_date,
+        s.last_date,
+        strict=True,
     ):
         want = ref[oid]
         assert abs(harm - want[0]) <= 1e-9 * want[0]

@@ -62,9 +62,9 @@ def numpy_scores(events: ch.Events, window: int | None) -> dict[str, Any]:
     return {
         "offender_id": ids,
         "harm": np.bincount(label, weights=value, minlength=ids.size),
-        "count": np.bincount(label, minlength=ids.size),
-        "first": first,
-        "last": last,
+        "n_events": np.bincount(label, minlength=ids.size),
+        "first_date": first,
+        "last_date": last,
     }
 
 
@@ -76,7 +76,7 @@ def test_threaded_score_matches_numpy(str_ids: bool, categorical: bool, window: 
     ev = harmv1_like(N, 1, str_ids=str_ids, categorical=categorical)
     got = ch.score(ev, SCHEME, as_of=AS_OF, window_days=window, decay=DECAY)
     want = numpy_scores(ev, window)
-    for name in ("offender_id", "count", "first", "last"):
+    for name in ("offender_id", "n_events", "first_date", "last_date"):
         assert np.array_equal(getattr(got, name), want[name]), name
     # np.power and the decay table may differ in the last place: compare with a tolerance
     assert np.allclose(got.harm, want["harm"], rtol=1e-12, atol=0)

@@ -106,7 +106,7 @@ def test_memory_holds_offenders_not_events() -> None:
     assert part.pair_offender.size == int(whole.victims.sum())
     assert part.report.total == 6 * len(ev)
     assert np.allclose(part.harm, 6 * whole.harm, rtol=1e-12)
-    assert np.array_equal(part.count, 6 * whole.count)
+    assert np.array_equal(part.n_events, 6 * whole.n_events)
 
 
 def test_string_ids_and_unknown_codes_skip() -> None:
@@ -238,14 +238,19 @@ def test_partials_handed_out_are_not_changed_by_later_chunks() -> None:
     parts = chunked(ev, [2000, 4000])
     scorer = Scorer(SCHEME, **KW).add(parts[0])
     early = scorer.partial()
-    snapshot = (early.harm.copy(), early.count.copy(), early.first.copy(), early.last.copy())
+    snapshot = (
+        early.harm.copy(),
+        early.n_events.copy(),
+        early.first_date.copy(),
+        early.last_date.copy(),
+    )
     scorer.add(parts[1])
     middle = scorer.result()
     scorer.add(parts[2])
     assert np.array_equal(early.harm, snapshot[0])
-    assert np.array_equal(early.count, snapshot[1])
-    assert np.array_equal(early.first, snapshot[2])
-    assert np.array_equal(early.last, snapshot[3])
+    assert np.array_equal(early.n_events, snapshot[1])
+    assert np.array_equal(early.first_date, snapshot[2])
+    assert np.array_equal(early.last_date, snapshot[3])
     assert_scores_equal(middle, ch.score(ch.Events.concat(parts[:2]), SCHEME, **KW))
     assert_scores_equal(scorer.result(), ch.score(ev, SCHEME, **KW))
 

@@ -25,10 +25,12 @@ from .errors import (
     EventsError,
     MissingDependencyError,
     ParameterError,
+    ParameterTypeError,
     PluginError,
     PluginWarning,
     SchemeError,
     UnknownCodeError,
+    UnknownKeyError,
     UnknownNameError,
 )
 from .hookspecs import hookimpl
@@ -174,6 +176,7 @@ __all__ = [
     "NoDecay",
     "OffenceType",
     "ParameterError",
+    "ParameterTypeError",
     "PluginError",
     "PluginWarning",
     "RFGModel",
@@ -190,6 +193,7 @@ __all__ = [
     "StepDecay",
     "SweepResult",
     "UnknownCodeError",
+    "UnknownKeyError",
     "UnknownNameError",
     "WeightScheme",
     "__version__",

@@ -14,10 +14,12 @@ __all__ = [
     "EventsError",
     "MissingDependencyError",
     "ParameterError",
+    "ParameterTypeError",
     "PluginError",
     "PluginWarning",
     "SchemeError",
     "UnknownCodeError",
+    "UnknownKeyError",
     "UnknownNameError",
 ]
 
@@ -28,6 +30,10 @@ class CrimeHarmError(Exception):
 
 class ParameterError(CrimeHarmError, ValueError):
     """A function argument is out of range or of the wrong kind (as_of, window_days, n, ...)."""
+
+
+class ParameterTypeError(ParameterError, TypeError):
+    """An argument of the wrong type or name (a decay or scheme option it does not take, ...)."""
 
 
 class DataError(CrimeHarmError, ValueError):
@@ -74,6 +80,13 @@ class UnknownNameError(CrimeHarmError, LookupError):
     """No scheme or decay is registered under the requested name."""
 
     def __str__(self) -> str:  # LookupError would repr() the message; keep it readable
+        return str(self.args[0]) if self.args else ""
+
+
+class UnknownKeyError(CrimeHarmError, KeyError):
+    """A key is not in the table: an id with no score or no event, a column that is not there."""
+
+    def __str__(self) -> str:  # KeyError would repr() the message; keep it readable
         return str(self.args[0]) if self.args else ""
 
 

@@ -24,7 +24,13 @@ from . import hookspecs
 from .core.crosswalk import Crosswalk
 from .core.decay import Decay, decay_table
 from .core.schemes import WeightScheme
-from .errors import CrimeHarmError, PluginError, PluginWarning, UnknownNameError
+from .errors import (
+    CrimeHarmError,
+    ParameterTypeError,
+    PluginError,
+    PluginWarning,
+    UnknownNameError,
+)
 
 __all__ = [
     "DISABLE_ENV",
@@ -260,18 +266,19 @@ class Registry:
         if isinstance(item, WeightScheme):
             if options:
                 msg = f"weight scheme {name!r} takes no options (got {sorted(options)})"
-                raise TypeError(msg)
+                raise ParameterTypeError(msg)
             scheme = item
         else:
             try:
                 scheme = item.load(**options)
-            except TypeError:
-                raise
             except CrimeHarmError as exc:
                 if entry.plugin == _BUILTIN:
                     raise  # a bad option to a built-in scheme is the caller's error, not a plugin's
                 msg = f"{where} failed to load: {exc}"
                 raise PluginError(msg) from exc
+            except TypeError as exc:  # an option the loader does not take: the caller's error
+                msg = f"weight scheme {name!r}: {exc}"
+                raise ParameterTypeError(msg) from exc
             except Exception as exc:
                 msg = f"{where} failed to load: {type(exc).__name__}: {exc}"
                 raise PluginError(msg) from exc
@@ -293,7 +300,7 @@ class Registry:
             raise
         except TypeError as exc:
             msg = f"decay {name!r}: {exc}"
-            raise TypeError(msg) from exc
+            raise ParameterTypeError(msg) from exc
         if not isinstance(decay, Decay):
             msg = (
                 f"crimeharm plugin {entry.plugin!r}: decay {name!r} must provide name, factor() "
@@ -313,7 +320,7 @@ class Registry:
             raise
         except TypeError as exc:
             msg = f"scorer {name!r}: {exc}"
-            raise TypeError(msg) from exc
+            raise ParameterTypeError(msg) from exc
         except Exception as exc:
             msg = (
                 f"crimeharm plugin {entry.plugin!r}: scorer {name!r} failed to build: "

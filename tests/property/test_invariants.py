@@ -105,9 +105,9 @@ def as_dict(s: ch.Scores) -> dict[Any, tuple[float, int, Any, Any]]:
         for oid, h, c, f, la in zip(
             s.offender_id.tolist(),
             s.harm.tolist(),
-            s.count.tolist(),
-            s.first.tolist(),
-            s.last.tolist(),
+            s.n_events.tolist(),
+            s.first_date.tolist(),
+            s.last_date.tolist(),
             strict=True,
         )
     }
@@ -241,9 +241,9 @@ def test_scaling_weights_scales_harm(scheme_name: str, data: st.DataObject) -> N
     base, scaled = case.score(), case.score(scheme=case.scheme.scaled(c))
     assert base.report == scaled.report
     assert base.offender_id.tolist() == scaled.offender_id.tolist()
-    assert base.count.tolist() == scaled.count.tolist()
+    assert base.n_events.tolist() == scaled.n_events.tolist()
     for h, hs, rows in zip(
-        base.harm.tolist(), scaled.harm.tolist(), base.count.tolist(), strict=True
+        base.harm.tolist(), scaled.harm.tolist(), base.n_events.tolist(), strict=True
     ):
         # both harms carry their own grid error (rows * 2**-63 days): c scales one of them
         assert close(hs, c * h, rows=int(rows * (1 + c)) + 1) or (c == 0 and hs == 0)
@@ -257,7 +257,7 @@ def test_scaling_by_a_power_of_two_keeps_the_ranking(scheme_name: str, data: st.
     c = 2.0 ** data.draw(st.integers(-8, 8))
     base, scaled = case.score(), case.score(scheme=case.scheme.scaled(c))
     for h, hs, rows in zip(
-        base.harm.tolist(), scaled.harm.tolist(), base.count.tolist(), strict=True
+        base.harm.tolist(), scaled.harm.tolist(), base.n_events.tolist(), strict=True
     ):
         assert close(hs, c * h, rows=int(rows * (1 + c)) + 1)
     # contributions are rounded to a 2**-62-day grid, so only harms further apart than that
@@ -431,7 +431,7 @@ def test_report_adds_up(scheme_name: str, data: st.DataObject) -> None:
     future = int(np.count_nonzero(ages < 0))
     outside = 0 if case.window is None else int(np.count_nonzero(ages >= case.window))
     assert r.total == len(case.events) == r.counted + sum(r.excluded.values())
-    assert r.counted == int(s.count.sum())
+    assert r.counted == int(s.n_events.sum())
     assert r.excluded.get("dated after as_of", 0) == future
     assert r.excluded.get("outside window", 0) == outside
     assert r.counted == len(case.events) - future - outside

@@ -115,7 +115,7 @@ def fingerprint_result(result: Scores | Ranking) -> str:
     _column_bytes(h, "offender_id", rows.offender_id)
     h.update(f"harm:float64:{len(rows)}\n".encode())
     h.update(np.ascontiguousarray(rows.harm, dtype="<f8").tobytes())
-    _column_bytes(h, "count", rows.count)
+    _column_bytes(h, "count", rows.n_events)
     return h.hexdigest()
 
 
@@ -160,6 +160,7 @@ class Manifest:
     input_dropped: Mapping[str, int] = attrs.field(factory=dict)
     fingerprint_method: str = FINGERPRINT_METHOD
     format: str = MANIFEST_FORMAT
+    by: str = "offender_id"  # the grouping key (manifests before by= have none)
 
     @classmethod
     def from_result(
@@ -192,6 +193,7 @@ class Manifest:
             result_fingerprint=fingerprint_result(result),
             created_at=created_at or _now(),
             input_dropped={str(k): int(v) for k, v in events.dropped.items()},
+            by=p.by,
         )
 
     # -- checks ---------------------------------------------------------------------------------
@@ -221,6 +223,7 @@ class Manifest:
             "decay": get_decay(self.decay, **dict(self.decay_params)),
             "on_unknown": self.on_unknown,
             "fallback_weight": self.fallback_weight,
+            "by": self.by,
         }
 
     def reproduce(self, events: Events, *, scheme: Any = None) -> Scores | Ranking:

@@ -151,11 +151,13 @@ def _rows(table: Scores | Ranking, ids: npt.NDArray[Any], order: npt.NDArray[np.
     picked: dict[str, Any] = {
         "offender_id": ids[order],
         "harm": table.harm[order],
-        "count": table.count[order],
-        "first": table.first[order],
-        "last": table.last[order],
+        "n_events": table.n_events[order],
+        "first_date": table.first_date[order],
+        "last_date": table.last_date[order],
         "victims": None if table.victims is None else table.victims[order],
     }
+    if isinstance(table, Scores) and table.exact is not None:
+        picked["exact"] = table.exact.take(order)
     return attrs.evolve(table, **picked)
 
 

@@ -29,7 +29,7 @@ from ..errors import ParameterError
 from ..research.concentration import power_few, top_share
 from ..research.explain import Explanation, explain_scores, format_harm
 from .manifest import Manifest
-from .pseudonymise import pseudonymise_ids
+from .pseudonymise import pseudonymise, pseudonymise_ids
 from .report_assets import CSS, SCRIPT, lorenz_svg
 
 __all__ = ["CAVEATS", "TaskingReport", "tasking_report", "write_report"]
@@ -164,9 +164,9 @@ class TaskingReport:
                 f'<td class="num">{int(r.rank[i])}</td>',
                 f'<td class="id" data-sort="{_e(shown_id)}">{_e(shown_id)}</td>',
                 f'<td class="num harm" data-sort="{harm!r}">{_e(format_harm(harm))}</td>',
-                f'<td class="num">{int(r.count[i])}</td>',
-                f"<td>{_e(r.first[i])}</td>",
-                f"<td>{_e(r.last[i])}</td>",
+                f'<td class="num">{int(r.n_events[i])}</td>',
+                f"<td>{_e(r.first_date[i])}</td>",
+                f"<td>{_e(r.last_date[i])}</td>",
             ]
             if r.victims is not None:
                 cells.append(f'<td class="num">{int(r.victims[i])}</td>')
@@ -203,13 +203,13 @@ class TaskingReport:
                 f'<td class="num">{share:.1%}</td><td>{_e(e.where[j])}</td></tr>'
             )
         total = (
-            f'<tr class="total"><td colspan="6">total: the sum of {e.count} contributions, as '
+            f'<tr class="total"><td colspan="6">total: the sum of {e.n_events} contributions, as '
             f'ranked</td><td class="num explained-harm">{_e(format_harm(e.harm))}</td>'
             f'<td class="num">100%</td><td></td></tr>'
         )
         counted = (
             f"<p><b>{_e(shown_id)}</b>: harm {_e(format_harm(e.harm))}{_e(unit)} from "
-            f"{e.count} counted events, largest contribution first.</p>"
+            f"{e.n_events} counted events, largest contribution first.</p>"
             "<table><thead><tr><th>date</th><th>code</th><th>offence</th>"
             f'<th class="num">weight{_e(unit)}</th><th class="num">age (days)</th>'
             '<th class="num">decay</th><th class="num">contribution</th>'
@@ -351,15 +351,7 @@ def tasking_report(
     if key is not None:
         pseudo = pseudonymise_ids(ranking.offender_id, key)
         order = _ranking.ranking_order(pseudo, ranking.harm)
-        ranking = attrs.evolve(
-            ranking,
-            offender_id=pseudo[order],
-            harm=ranking.harm[order],
-            count=ranking.count[order],
-            first=ranking.first[order],
-            last=ranking.last[order],
-            victims=None if ranking.victims is None else ranking.victims[order],
-        )
+        ranking = pseudonymise(ranking, key)  # the same pseudonyms, re-ranked by them
         explanations = [explanations[i] for i in order.tolist()]
         ids = [str(v) for v in ranking.offender_id.tolist()]
     unit = explanations[0].unit if explanations else (scheme.unit if scheme is not None else "")

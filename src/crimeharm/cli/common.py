@@ -148,6 +148,12 @@ def add_scoring_input(parser: argparse.ArgumentParser) -> None:
         metavar="W",
         help="count offence codes missing from the scheme at weight W instead",
     )
+    scoring.add_argument(
+        "--by",
+        default="offender_id",
+        metavar="COL",
+        help="group harm by this column: offender_id (default), victim_id or a carried column",
+    )
     select = parser.add_argument_group("selecting events (filters combine with AND)")
     select.add_argument(
         "--group",

@@ -39,7 +39,7 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
         ),
     )
     explain.add_argument(
-        "--offender", required=True, metavar="ID", help="the offender id to explain"
+        "--offender", required=True, metavar="ID", help="the offender id (or --by value) to explain"
     )
     add_scoring_input(explain)
     out = explain.add_argument_group("output")
@@ -75,11 +75,16 @@ def run(args: argparse.Namespace) -> int:
     on_unknown, fallback = unknown_policy(args)
     events = select(read_events(args), args, scheme)
     offender: Any = args.offender.strip()
-    if events.offender_id.dtype.kind == "i":
+    if args.by not in events.column_names:
+        msg = f"--by {args.by}: {args.events} has no such column"
+        raise InputError(msg)
+    if events[args.by].dtype.kind in "iu":
         try:
             offender = int(offender)
         except ValueError:
-            msg = f"--offender {args.offender!r}: the offender ids in {args.events} are integers"
+            msg = (
+                f"--offender {args.offender!r}: the {args.by} values in {args.events} are integers"
+            )
             raise InputError(msg) from None
     try:
         result = explain(
@@ -91,9 +96,11 @@ def run(args: argparse.Namespace) -> int:
             decay=decay,
             on_unknown=on_unknown,  # type: ignore[arg-type]  # argparse choices guard it
             fallback_weight=fallback,
+            by=args.by,
         )
     except KeyError:
-        msg = f"--offender: no event of that offender in {args.events}"
+        which = "offender" if args.by == "offender_id" else args.by
+        msg = f"--offender: no event of that {which} in {args.events}"
         raise InputError(msg) from None
     if args.format == "json":
         text = json.dumps(result.to_dict(args.sort), indent=2, default=str) + "\n"

@@ -60,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
         "decay": decay,
         "on_unknown": on_unknown,
         "fallback_weight": fallback,
+        "by": args.by,
     }
     if args.all:
         ranking = ch.score(events, scheme, **options).ranking()
@@ -70,7 +71,9 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(report.summary() + "\n")
     header = [
         f"crimeharm ranking of {args.events}: "
-        + ("every offender" if args.all else f"top {args.top} offenders")
+        + ("every " if args.all else f"top {args.top} ")
+        + ("offender" if args.by == "offender_id" else f"{args.by} value")
+        + ("" if args.all else "s")
         + " by harm",
         _output.describe_params(ranking.params, unit=scheme.unit),
         _output.describe_report(report),

@@ -157,9 +157,14 @@ def decay_table(decay: Decay, length: int, *, source: str = "") -> FloatArray:
     ``source`` names where the decay came from (a plugin) for the error message.
     """
     ages = np.arange(max(length, 1), dtype=np.int64)
-    table = np.asarray(decay.factor(ages), dtype=np.float64)
     where = f" (from {source})" if source else ""
     label = f"decay {getattr(decay, 'name', type(decay).__name__)!r}{where}"
+    raw = decay.factor(ages)
+    kind = getattr(raw, "dtype", np.asarray(raw, dtype=object).dtype).kind
+    if kind not in "fiub":
+        msg = f"{label} must return numbers; got {type(raw).__name__} of kind {kind!r}"
+        raise DecayError(msg)
+    table = np.asarray(raw, dtype=np.float64)
     if table.shape != ages.shape:
         msg = f"{label} returned shape {table.shape} for {ages.size} ages"
         raise DecayError(msg)

@@ -9,14 +9,14 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from ..errors import EventsError, ParameterError
+from ..errors import EventsError, ParameterError, UnknownKeyError
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from .schemes import WeightScheme
 
-__all__ = ["Events"]
+__all__ = ["Events", "as_events", "is_missing"]
 
 RESERVED = ("offender_id", "offence_code", "date", "victim_id", "crime_id")
 
@@ -46,7 +46,8 @@ def _blank_strings(arr: npt.NDArray[np.str_]) -> npt.NDArray[np.bool_]:
     return blank
 
 
-def _is_missing(arr: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
+def is_missing(arr: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
+    """Missing values: blank strings, None/NaN objects, NaN floats and NaT dates."""
     if arr.dtype.kind == "U":
         return _blank_strings(arr)  # the same rule at every size
     if arr.dtype.kind == "O":
@@ -216,7 +217,7 @@ class Events:
             msg = f"extra column {clash[0]!r} clashes with a named Events field; pass it by name"
             raise EventsError(msg, column=clash[0])
         for name in ("offender_id", "offence_code", "date"):
-            missing = _is_missing(named[name])
+            missing = is_missing(named[name])
             if missing.any():
                 i = int(np.argmax(missing))
                 count = int(np.count_nonzero(missing))
@@ -340,7 +341,7 @@ class Events:
         if name in self.columns:
             return self.columns[name]
         msg = f"Events has no column {name!r}; columns: {', '.join(self.column_names)}"
-        raise KeyError(msg)
+        raise UnknownKeyError(msg)
 
     @property
     def column_names(self) -> list[str]:
@@ -426,3 +427,29 @@ class Events:
             span = f", {self.date.min()} .. {self.date.max()}"
         extra = f", columns={self.column_names[3:]}" if len(self.column_names) > 3 else ""
         return f"<Events: {len(self)} rows ({kind} ids, {codes} codes{span}){extra}>"
+
+
+def as_events(data: Any, options: Mapping[str, Any] | None = None) -> Events:
+    """Events from Events, a pandas/polars DataFrame or a pyarrow Table/RecordBatch.
+
+    ``options`` are the readers' keywords (column names: ``offender_id="suspect_ref"``, ...);
+    frames are read by [`crimeharm.io`][crimeharm.io] (imported only then).
+    """
+    opts = dict(options or {})
+    if isinstance(data, Events):
+        if opts:
+            msg = f"read options {sorted(opts)} apply to frames and tables, not to Events"
+            raise ParameterError(msg)
+        return data
+    module = type(data).__module__.split(".")[0]
+    if module == "pyarrow":
+        return Events.from_arrow(data, **opts)
+    if module == "pandas":
+        return Events.from_pandas(data, **opts)
+    if module == "polars":
+        return Events.from_polars(data, **opts)
+    msg = (
+        "scoring takes crimeharm.Events, a pandas or polars DataFrame or a pyarrow "
+        f"Table/RecordBatch (got {type(data).__name__})"
+    )
+    raise ParameterError(msg)

@@ -9,13 +9,16 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from ..errors import ParameterError
+from ..errors import ParameterError, UnknownKeyError
 from . import ranking
 
 if TYPE_CHECKING:
     import pandas as pd
+    import polars as pl
+    import pyarrow as pa
 
     from ..audit.manifest import Manifest
+    from ..kernels.summation import ExactSums
     from ..research.explain import Explanation
     from .events import Events
     from .schemes import WeightScheme
@@ -121,12 +124,24 @@ class ScoreParams:
     decay_params: Mapping[str, Any] = attrs.field(factory=dict, converter=dict)
     on_unknown: str = "raise"
     fallback_weight: float | None = None
+    by: str = "offender_id"
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form (for JSON)."""
         out = attrs.asdict(self)
         out["as_of"] = str(self.as_of)
         return out
+
+
+def deprecated_alias(owner: str, old: str, new: str) -> None:
+    """Warn that ``owner.old`` is deprecated in favour of ``owner.new`` (removed next release)."""
+    import warnings
+
+    msg = (
+        f"{owner}.{old} is deprecated and will be removed in the next release; use "
+        f"{owner}.{new} (the old name shadowed a DataFrame method)"
+    )
+    warnings.warn(msg, DeprecationWarning, stacklevel=3)
 
 
 def _optional_eq(a: Any, b: Any) -> bool:
@@ -154,24 +169,74 @@ class _Table:
 
     offender_id: npt.NDArray[Any]
     harm: npt.NDArray[np.float64]
-    count: npt.NDArray[np.int64]
-    first: npt.NDArray[np.datetime64]
-    last: npt.NDArray[np.datetime64]
+    n_events: npt.NDArray[np.int64]
+    first_date: npt.NDArray[np.datetime64]
+    last_date: npt.NDArray[np.datetime64]
     victims: npt.NDArray[np.int64] | None
+
+    params: ScoreParams
 
     def __len__(self) -> int:
         return int(self.harm.size)
+
+    @property
+    def count(self) -> npt.NDArray[np.int64]:
+        """Deprecated alias of ``n_events``."""
+        deprecated_alias(type(self).__name__, "count", "n_events")
+        return self.n_events
+
+    @property
+    def first(self) -> npt.NDArray[np.datetime64]:
+        """Deprecated alias of ``first_date``."""
+        deprecated_alias(type(self).__name__, "first", "first_date")
+        return self.first_date
+
+    @property
+    def last(self) -> npt.NDArray[np.datetime64]:
+        """Deprecated alias of ``last_date``."""
+        deprecated_alias(type(self).__name__, "last", "last_date")
+        return self.last_date
+
+    @property
+    def by(self) -> str:
+        """The grouping key column ("offender_id" unless scored with ``by=``)."""
+        return self.params.by
+
+    @property
+    def key(self) -> npt.NDArray[Any]:
+        """The group keys (values of the ``by`` column); also ``offender_id`` for any ``by``."""
+        return self.offender_id
+
+    def __getattr__(self, name: str) -> Any:
+        """The key column under the ``by`` name (``scores.victim_id`` when by="victim_id")."""
+        if not name.startswith("_") and name not in ("params", "offender_id"):
+            params = object.__getattribute__(self, "params")
+            if name == params.by:
+                return self.offender_id
+        msg = f"{type(self).__name__!r} object has no attribute {name!r}"
+        raise AttributeError(msg)
+
+    def _rows(self, index: npt.NDArray[np.intp] | slice) -> dict[str, Any]:
+        """The per-group fields at ``index``, as keyword arguments of Scores/Ranking."""
+        return {
+            "offender_id": self.offender_id[index],
+            "harm": self.harm[index],
+            "n_events": self.n_events[index],
+            "first_date": self.first_date[index],
+            "last_date": self.last_date[index],
+            "victims": None if self.victims is None else self.victims[index],
+        }
 
     def _columns(self) -> dict[str, npt.NDArray[Any]]:
         cols: dict[str, npt.NDArray[Any]] = {}
         if isinstance(self, Ranking):
             cols["rank"] = self.rank
+        cols[self.params.by] = self.offender_id
         cols.update(
-            offender_id=self.offender_id,
             harm=self.harm,
-            count=self.count,
-            first=self.first,
-            last=self.last,
+            n_events=self.n_events,
+            first_date=self.first_date,
+            last_date=self.last_date,
         )
         if self.victims is not None:
             cols["victims"] = self.victims
@@ -183,6 +248,24 @@ class _Table:
 
         pandas = require("pandas", "pandas")
         return cast("pd.DataFrame", pandas.DataFrame(self._columns()))
+
+    def to_arrow(self) -> pa.Table:
+        """One row per group as a pyarrow Table (needs pyarrow)."""
+        from .._optional import require
+
+        pyarrow = require("pyarrow", "arrow")
+        return cast("pa.Table", pyarrow.table(self._columns()))
+
+    def to_polars(self) -> pl.DataFrame:
+        """One row per group as a polars DataFrame (needs polars)."""
+        from .._optional import require
+
+        polars = require("polars", "polars")
+        return cast("pl.DataFrame", polars.DataFrame(self._columns()))
+
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
+        """The Arrow PyCapsule stream of ``to_arrow`` (``pa.table(x)``, ``pl.DataFrame(x)``)."""
+        return self.to_arrow().__arrow_c_stream__(requested_schema)
 
     def explain(
         self, offender_id: Any, events: Events, *, scheme: WeightScheme | None = None
@@ -220,56 +303,52 @@ class _Table:
 class Scores(_Table):
     """Harm per offender (one row each, sorted by offender id), with the row report.
 
-    ``harm`` is in the scheme's unit (days for the CCHI); ``count`` is counted events;
-    ``first``/``last`` are the earliest and latest counted event dates; ``victims`` is the
+    ``harm`` is in the scheme's unit (days for the CCHI); ``n_events`` is counted events;
+    ``first_date``/``last_date`` are the earliest and latest counted event dates (``count``,
+    ``first`` and ``last`` are deprecated aliases); ``victims`` is the
     number of distinct victims when the events carried ``victim_id`` (else None).
     Offenders with no counted event do not appear.
     """
 
     offender_id: npt.NDArray[Any] = attrs.field(eq=_ARRAY_EQ)
     harm: npt.NDArray[np.float64] = attrs.field(eq=_ARRAY_EQ)
-    count: npt.NDArray[np.int64] = attrs.field(eq=_ARRAY_EQ)
-    first: npt.NDArray[np.datetime64] = attrs.field(eq=_ARRAY_EQ)
-    last: npt.NDArray[np.datetime64] = attrs.field(eq=_ARRAY_EQ)
+    n_events: npt.NDArray[np.int64] = attrs.field(eq=_ARRAY_EQ)
+    first_date: npt.NDArray[np.datetime64] = attrs.field(eq=_ARRAY_EQ)
+    last_date: npt.NDArray[np.datetime64] = attrs.field(eq=_ARRAY_EQ)
     report: Report
     params: ScoreParams
     victims: npt.NDArray[np.int64] | None = attrs.field(default=None, eq=_OPTIONAL_EQ)
+    exact: ExactSums | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
 
     def top(self, n: int = 100) -> Ranking:
         """The first ``n`` offenders in ranking order (harm desc, offender id asc)."""
-        return self._ranking(ranking.top_indices(self.offender_id, self.harm, n))
+        return self.ranking_of(ranking.top_indices(self.offender_id, self.harm, n))
 
     def ranking(self) -> Ranking:
         """Every offender in ranking order."""
-        return self._ranking(ranking.ranking_order(self.offender_id, self.harm))
+        return self.ranking_of(ranking.ranking_order(self.offender_id, self.harm))
 
-    def _ranking(self, rows: npt.NDArray[np.intp]) -> Ranking:
+    def ranking_of(self, rows: npt.NDArray[np.intp]) -> Ranking:
+        """The groups at ``rows``, in that order, as a [`Ranking`][crimeharm.Ranking] (ranks 1,
+        2, ...).
+        """
         return Ranking(
             rank=np.arange(1, rows.size + 1, dtype=np.int64),
-            offender_id=self.offender_id[rows],
-            harm=self.harm[rows],
-            count=self.count[rows],
-            first=self.first[rows],
-            last=self.last[rows],
-            victims=None if self.victims is None else self.victims[rows],
             report=self.report,
             params=self.params,
+            **self._rows(rows),
         )
 
-    # -- merge: added for streaming (owner: crimeharm.scale.streaming) -----------------------
     def merge(self, other: Scores) -> Scores:
         """Scores of two disjoint sets of events, as if scored together.
 
-        Counts, dates and the report add up exactly; harm within a relative 1e-9 (the additions
-        happen in another order). Scores with victim counts cannot merge: use
+        Counts, dates, the report and harm (exact sums) equal scoring all the events at once.
+        Scores with victim counts cannot merge: use
         [`crimeharm.Scorer`][crimeharm.Scorer], which keeps the distinct offender-victim pairs.
         """
-        from ..scale.streaming import merge_partials, partial_from_scores
+        from ..scale.streaming import merge_scores
 
-        parts = [partial_from_scores(self), partial_from_scores(other)]
-        return merge_partials(parts).to_scores()
-
-    # -- end of merge ------------------------------------------------------------------------
+        return merge_scores(self, other)
 
     def ranks(self) -> npt.NDArray[np.intp]:
         """1-based rank of every offender, aligned with ``offender_id``."""
@@ -289,17 +368,17 @@ class Scores(_Table):
         if stored.dtype.kind == "U":
             if given.size and given.dtype.kind != "U":
                 msg = "offender ids are strings in these scores"
-                raise KeyError(msg)
+                raise UnknownKeyError(msg)
             width = max(given.dtype.itemsize, stored.dtype.itemsize, 4) // 4
             wanted = given.astype(f"<U{width}")  # widen both: never cut a given id
             keys = stored.astype(wanted.dtype)
         else:
             if given.size and given.dtype.kind not in "iubf":
                 msg = "offender ids are integers in these scores"
-                raise KeyError(msg)
+                raise UnknownKeyError(msg)
             if given.dtype.kind == "f" and not np.all(given == np.round(given)):
                 msg = "offender ids are whole numbers; a fractional id has no score"
-                raise KeyError(msg)
+                raise UnknownKeyError(msg)
             wanted = given.astype(np.int64)
             keys = stored
         rows = np.minimum(np.searchsorted(keys, wanted), max(len(self) - 1, 0))
@@ -307,7 +386,7 @@ class Scores(_Table):
         if not np.all(found):
             missing = int(np.count_nonzero(~found))
             msg = f"{missing} of the given offender ids have no counted event in these scores"
-            raise KeyError(msg)
+            raise UnknownKeyError(msg)
         return rows.astype(np.intp)
 
     def rank_of(self, offender_ids: npt.ArrayLike) -> npt.NDArray[np.intp]:
@@ -333,10 +412,10 @@ class Ranking(_Table):
     rank: npt.NDArray[np.int64] = attrs.field(eq=_ARRAY_EQ)
     offender_id: npt.NDArray[Any] = attrs.field(eq=_ARRAY_EQ)
     harm: npt.NDArray[np.float64] = attrs.field(eq=_ARRAY_EQ)
-    count: npt.NDArray[np.int64] = attrs.field(eq=_ARRAY_EQ)
-    first: npt.NDArray[np.datetime64] = attrs.field(eq=_ARRAY_EQ)
-    last: npt.NDArray[np.datetime64] = attrs.field(eq=_ARRAY_EQ)
-    report: Report = attrs.field(eq=False)
+    n_events: npt.NDArray[np.int64] = attrs.field(eq=_ARRAY_EQ)
+    first_date: npt.NDArray[np.datetime64] = attrs.field(eq=_ARRAY_EQ)
+    last_date: npt.NDArray[np.datetime64] = attrs.field(eq=_ARRAY_EQ)
+    report: Report
     params: ScoreParams = attrs.field(eq=False)
     victims: npt.NDArray[np.int64] | None = attrs.field(default=None, eq=_OPTIONAL_EQ)
 
@@ -345,16 +424,7 @@ class Ranking(_Table):
         if n < 0:
             msg = f"n must be >= 0 (got {n})"
             raise ParameterError(msg)
-        return attrs.evolve(
-            self,
-            rank=self.rank[:n],
-            offender_id=self.offender_id[:n],
-            harm=self.harm[:n],
-            count=self.count[:n],
-            first=self.first[:n],
-            last=self.last[:n],
-            victims=None if self.victims is None else self.victims[:n],
-        )
+        return attrs.evolve(self, rank=self.rank[:n], **self._rows(slice(0, n)))
 
     def __repr__(self) -> str:
         head = (

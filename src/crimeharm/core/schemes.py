@@ -16,7 +16,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from ..errors import SchemeError
+from ..errors import SchemeError, UnknownKeyError
 from ..kernels.hashing import StringIndex
 
 if TYPE_CHECKING:
@@ -310,7 +310,7 @@ class WeightScheme:
             return float(self.weights[self._position[code]])
         except KeyError:
             msg = f"offence code {code!r} is not in weight scheme {self.name!r}"
-            raise KeyError(msg) from None
+            raise UnknownKeyError(msg) from None
 
     def offence(self, code: str) -> OffenceType:
         """The [`OffenceType`][crimeharm.OffenceType] for ``code`` (title and group where the
@@ -319,7 +319,7 @@ class WeightScheme:
         i = self._position.get(code)
         if i is None:
             msg = f"offence code {code!r} is not in weight scheme {self.name!r}"
-            raise KeyError(msg)
+            raise UnknownKeyError(msg)
         return OffenceType(
             code=code,
             weight=float(self.weights[i]),

@@ -134,11 +134,11 @@ def format_table(
 def _ranking_columns(ranking: Ranking) -> dict[str, list[Any]]:
     columns: dict[str, list[Any]] = {
         "rank": ranking.rank.tolist(),
-        "offender_id": ranking.offender_id.tolist(),
+        ranking.by: ranking.offender_id.tolist(),  # the key column under its name
         "harm": ranking.harm.tolist(),
-        "count": ranking.count.tolist(),
-        "first": ranking.first.astype(str).tolist(),
-        "last": ranking.last.astype(str).tolist(),
+        "count": ranking.n_events.tolist(),
+        "first": ranking.first_date.astype(str).tolist(),
+        "last": ranking.last_date.astype(str).tolist(),
     }
     if ranking.victims is not None:
         columns["victims"] = ranking.victims.tolist()

@@ -49,6 +49,12 @@ class Kernel(Protocol):
         """Totals per label in ``range(size)`` (groups with no row: count 0)."""
         ...
 
+    def sums(
+        self, label: npt.NDArray[np.intp], size: int, value: npt.NDArray[np.float64]
+    ) -> ExactSums:
+        """Exact harm per label alone (no counts or ages): the research loops' inner step."""
+        ...
+
 
 def get_kernel(name: str | None = None) -> Kernel:
     """The kernel by name (``"numpy"``), or the default one (``None``)."""

@@ -9,7 +9,7 @@ import numpy.typing as npt
 
 from . import GroupTotals
 from .hashing import group_unordered
-from .summation import exact_group_sums
+from .summation import ExactSums, exact_group_sums
 
 __all__ = ["KERNEL", "NumpyKernel"]
 
@@ -39,6 +39,12 @@ class NumpyKernel:
         np.minimum.at(youngest, label, a)
         np.maximum.at(oldest, label, a)
         return GroupTotals(exact_group_sums(label, value, size), count, youngest, oldest)
+
+    def sums(
+        self, label: npt.NDArray[np.intp], size: int, value: npt.NDArray[np.float64]
+    ) -> ExactSums:
+        """Exact harm per label (the same integers as ``totals``)."""
+        return exact_group_sums(label, value, size)
 
 
 KERNEL = NumpyKernel()

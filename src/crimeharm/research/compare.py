@@ -32,11 +32,15 @@ import numpy as np
 import numpy.typing as npt
 
 from ..core.events import Events
+from ..core.parameters import SCORING_KEYS
 from ..core.results import Ranking, Scores
-from ..errors import ParameterError
+from ..errors import ParameterError, UnknownKeyError
 
 if TYPE_CHECKING:
     import pandas as pd
+    from typing_extensions import Unpack
+
+    from ..core.parameters import ScoringArgs
 
 __all__ = [
     "MISSING_TEXT",
@@ -57,7 +61,7 @@ MISSING_TEXT = {
     "zero": "correlations over offenders scored in either; one missing from a side has harm 0",
     "drop": "correlations over offenders present in both; one missing from a side is left out",
 }
-_SCORE_KEYS = ("scheme", "as_of", "window_days", "decay", "on_unknown", "fallback_weight")
+_SCORE_KEYS = ("scheme", *SCORING_KEYS)
 
 
 # -- rank correlation ---------------------------------------------------------------------------
@@ -454,7 +458,7 @@ class ComparisonTable:
             if (c.pair_a, c.pair_b) == pair:
                 return c
         msg = f"no comparison of {pair[0]!r} with {pair[1]!r}"
-        raise KeyError(msg)
+        raise UnknownKeyError(msg)
 
     def to_records(self) -> list[dict[str, Any]]:
         """One plain dict per pair: pair_a, pair_b, n, overlap, jaccard, spearman, ..."""
@@ -528,37 +532,30 @@ def compare_schemes(
     variants: Mapping[str, Any],
     *,
     scheme: Any = None,
-    as_of: Any = None,
-    window_days: int | None = None,
-    decay: Any = None,
-    on_unknown: str = "raise",
-    fallback_weight: float | None = None,
     n: int = 100,
     pairs: str = "all",
     movers: int = 10,
     p_values: bool = False,
     missing: Missing = "zero",
+    **scoring: Unpack[ScoringArgs],
 ) -> ComparisonTable:
     """Score ``events`` under each variant and compare every pair of the rankings.
 
     ``variants`` maps a label to a [`WeightScheme`][crimeharm.WeightScheme] or scheme name
     (``{"cchi": s1, "flat": s2}``), or to a mapping of [`crimeharm.score`][crimeharm.score] options
-    that override the keywords here (``{"1y": {"decay": d1}, "3y": {"decay": d3}}``; ``as_of``
-    variants give churn between dates). ``pairs="all"`` compares every pair in insertion order,
-    ``"consecutive"`` only neighbours (a time series). ``missing`` is passed to
-    [`compare`][crimeharm.research.compare.compare] (every variant is scored in full, so
-    ``"zero"`` is exact).
+    that override the scoring keywords here (``{"1y": {"decay": d1}, "3y": {"decay": d3}}``;
+    ``as_of`` variants give churn between dates; ``by`` compares rankings of victims or places).
+    ``pairs="all"`` compares every pair in insertion order, ``"consecutive"`` only neighbours (a
+    time series). ``missing`` is passed to [`compare`][crimeharm.research.compare.compare]
+    (every variant is scored in full, so ``"zero"`` is exact). ``scoring``: the keywords of
+    [`crimeharm.score`][crimeharm.score] (``as_of``, ``window_days``, ``decay``, ``on_unknown``,
+    ``fallback_weight``, ``by``) for variants that do not give their own.
 
     Args:
         events: The events, scored under every variant.
         variants: A label for each variant: a scheme, a scheme name, or a mapping of
-            [`crimeharm.score`][crimeharm.score] options overriding the keywords below.
+            [`crimeharm.score`][crimeharm.score] options overriding the scoring keywords.
         scheme: The scheme of variants that do not name one.
-        as_of: The scoring date of variants that do not give one.
-        window_days: The window of variants that do not give one (None: no window).
-        decay: The decay of variants that do not give one (None: no decay).
-        on_unknown: As for [`crimeharm.score`][crimeharm.score].
-        fallback_weight: As for [`crimeharm.score`][crimeharm.score].
         n: The top-n cut compared.
         pairs: ``"all"`` pairs in insertion order, or ``"consecutive"`` neighbours only.
         movers: How many offenders that entered or left the top n to list, each way.
@@ -579,14 +576,7 @@ def compare_schemes(
     n = _check_n(n)
     from ..core.scoring import score
 
-    base = {
-        "scheme": scheme,
-        "as_of": as_of,
-        "window_days": window_days,
-        "decay": decay,
-        "on_unknown": on_unknown,
-        "fallback_weight": fallback_weight,
-    }
+    base: dict[str, Any] = {"scheme": scheme, "as_of": None, **scoring}
     scored = {
         str(label): score(events, **_variant_kwargs(str(label), v, base))
         for label, v in variants.items()
@@ -618,23 +608,18 @@ def churn_over_time(
     as_of: Sequence[Any],
     *,
     n: int = 100,
-    window_days: int | None = None,
-    decay: Any = None,
-    on_unknown: str = "raise",
-    fallback_weight: float | None = None,
     movers: int = 10,
+    **scoring: Any,
 ) -> ComparisonTable:
     """Compare the top ``n`` at consecutive ``as_of`` dates (churn = share that left).
+
+    ``scoring``: the keywords of [`crimeharm.score`][crimeharm.score] other than ``as_of``.
 
     Args:
         events: The events, scored at every date.
         scheme: A weight scheme or the name of a registered one.
         as_of: At least two distinct dates, in the order compared.
         n: The top-n cut compared.
-        window_days: Count events less than this many days old at each date (None: all).
-        decay: A recency decay, a registered decay name, or None.
-        on_unknown: As for [`crimeharm.score`][crimeharm.score].
-        fallback_weight: As for [`crimeharm.score`][crimeharm.score].
         movers: How many offenders that entered or left the top n to list, each way.
 
     Returns:
@@ -648,11 +633,8 @@ def churn_over_time(
         events,
         {d: {"as_of": d} for d in dates},
         scheme=scheme,
-        window_days=window_days,
-        decay=decay,
-        on_unknown=on_unknown,
-        fallback_weight=fallback_weight,
         n=n,
         pairs="consecutive",
         movers=movers,
+        **scoring,
     )

@@ -36,13 +36,20 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from ..core.engine import contributions, group_harm, group_totals
 from ..core.events import Events
+from ..core.parameters import ScoringOptions
 from ..core.results import Ranking, Scores
-from ..errors import ParameterError
+from ..core.schemes import WeightScheme
+from ..core.scoring import score_with
+from ..errors import ParameterError, UnknownKeyError
 from ..kernels.hashing import group_rows
 
 if TYPE_CHECKING:
     import pandas as pd
+    from typing_extensions import Unpack
+
+    from ..core.parameters import ScoringArgs
 
 __all__ = [
     "PUBLISHED_FIGURES",
@@ -384,7 +391,7 @@ class ConcentrationTable:
             if row.label == label:
                 return row
         msg = f"no row labelled {label!r}"
-        raise KeyError(msg)
+        raise UnknownKeyError(msg)
 
     def to_records(self) -> list[dict[str, Any]]:
         """One plain dict per row."""
@@ -408,45 +415,27 @@ class ConcentrationTable:
         return "\n".join(lines)
 
 
-def _contributions(events: Events, scheme: Any, options: Mapping[str, Any]) -> Any:
-    from ..core.scoring import contributions
-
-    return contributions(events, scheme, **options)
-
-
 def concentration_by_group(
     events: Events,
-    scheme: Any,
+    scheme: WeightScheme | str,
     *,
-    as_of: Any,
-    window_days: int | None = None,
-    decay: Any = None,
-    on_unknown: str = "raise",
-    fallback_weight: float | None = None,
     top: Sequence[float] = DEFAULT_TOP,
     shares: Sequence[float] = DEFAULT_SHARES,
+    **scoring: Unpack[ScoringArgs],
 ) -> ConcentrationTable:
-    """Concentration of harm over offenders within each offence group of the scheme.
+    """Concentration of harm over offenders (or ``by`` units) within each offence group.
 
-    An offender's harm in a group is the sum of their counted contributions from offences in that
-    group (score options as in [`crimeharm.score`][crimeharm.score]). Codes the scheme lacks (with
-    ``on_unknown="fallback"``) form the group "(unknown code)". Rows are ordered by total harm,
-    largest first; the first row, "(all)", is every group together.
+    A unit's harm in a group is the sum of its counted contributions from offences in that group
+    (scoring keywords as in [`crimeharm.score`][crimeharm.score], ``by`` included). Codes the scheme
+    lacks (with ``on_unknown="fallback"``) form the group "(unknown code)". Rows are ordered by
+    total harm, largest first; the first row, "(all)", is every group together.
     """
-    from ..core.scoring import resolve_scheme
-
-    scheme_obj = resolve_scheme(scheme)
+    options = ScoringOptions.build(scheme, **scoring)
+    scheme_obj = options.scheme
     if scheme_obj.groups is None:
         msg = f"weight scheme {scheme_obj.name!r} has no offence groups"
         raise ParameterError(msg)
-    options = {
-        "as_of": as_of,
-        "window_days": window_days,
-        "decay": decay,
-        "on_unknown": on_unknown,
-        "fallback_weight": fallback_weight,
-    }
-    contrib = _contributions(events, scheme_obj, options)
+    contrib = contributions(events, options)
     rows = np.flatnonzero(contrib.counted)
     if events.categories is not None:  # look each category up once
         lookup = scheme_obj.index_of(events.categories)[events.offence_code[rows]]
@@ -455,19 +444,18 @@ def concentration_by_group(
     names = np.append(scheme_obj.groups, "(unknown code)")  # row -1: codes the scheme lacks
     group_names, group_of_code = np.unique(names, return_inverse=True)
     group_of_row = group_of_code.reshape(-1)[lookup]
-    offenders = group_rows(events.offender_id[rows])
-    pair = group_of_row.astype(np.int64) * max(offenders.size, 1) + offenders.label
+    value = contrib.value[rows]
+    units = group_rows(contrib.key[rows])
+    pair = group_of_row.astype(np.int64) * max(units.size, 1) + units.label
     pairs = group_rows(pair)
-    harm = np.bincount(pairs.label, weights=contrib.value[rows], minlength=pairs.size)
-    harm = harm[pairs.used]
-    events_per_pair = np.bincount(pairs.label, minlength=pairs.size)[pairs.used]
+    pair_totals = group_totals(pairs.label, pairs.size, value)
+    harm = pair_totals.harm.to_float()[pairs.used]
+    events_per_pair = pair_totals.count[pairs.used]
     group_of_pair = group_of_row[pairs.first]
-    per_offender = np.bincount(
-        offenders.label, weights=contrib.value[rows], minlength=offenders.size
-    )[offenders.used]
+    per_unit = group_harm(units.label, units.size, value)[units.used]
     out = [
         concentration(
-            per_offender,
+            per_unit,
             n_events=int(rows.size) or None,
             top=top,
             shares=shares,
@@ -494,40 +482,32 @@ def concentration_by_group(
 
 def concentration_by_victim(
     events: Events,
-    scheme: Any,
+    scheme: WeightScheme | str,
     *,
-    as_of: Any,
-    window_days: int | None = None,
-    decay: Any = None,
-    on_unknown: str = "raise",
-    fallback_weight: float | None = None,
     n_units: int | None = None,
     top: Sequence[float] = DEFAULT_TOP,
     shares: Sequence[float] = DEFAULT_SHARES,
+    **scoring: Unpack[ScoringArgs],
 ) -> Concentration:
     """Concentration of harm over victims: each victim's harm is the sum of the counted
     contributions of events against them (the "power few" of repeat victims).
 
-    Needs events with ``victim_id``. ``n_units`` adds victims with no counted harm.
+    The same as scoring ``by="victim_id"`` (rows without a victim id count in the report
+    under "missing victim_id"). Needs events with ``victim_id``. ``n_units`` adds victims with
+    no counted harm.
     """
     if events.victim_id is None:
         msg = "concentration by victim needs events with a 'victim_id' column"
         raise ParameterError(msg)
-    options = {
-        "as_of": as_of,
-        "window_days": window_days,
-        "decay": decay,
-        "on_unknown": on_unknown,
-        "fallback_weight": fallback_weight,
-    }
-    contrib = _contributions(events, scheme, options)
-    rows = np.flatnonzero(contrib.counted)
-    victims = group_rows(events.victim_id[rows])
-    harm = np.bincount(victims.label, weights=contrib.value[rows], minlength=victims.size)
+    if scoring.get("by", "victim_id") != "victim_id":
+        msg = f"concentration_by_victim groups by victim_id (got by={scoring['by']!r})"
+        raise ParameterError(msg)
+    scoring["by"] = "victim_id"
+    scores = score_with(events, ScoringOptions.build(scheme, **scoring))
     return concentration(
-        harm[victims.used],
+        scores.harm,
         n_units=n_units,
-        n_events=int(rows.size) or None,
+        n_events=int(scores.report.counted) or None,
         top=top,
         shares=shares,
         label="victims",

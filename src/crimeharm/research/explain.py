@@ -1,31 +1,33 @@
 """Explain one offender's harm: every counted event with its weight, decay and contribution.
 
-The contributions are the scorer's own (``crimeharm.core.scoring.contributions``) and are added in
-the order-independent way [`crimeharm.score`][crimeharm.score] adds them
-(``crimeharm.kernels.summation``), so ``Explanation.harm`` is the very float that ``score(...)``
-reports for the offender. Events that do not count are listed with their reason (dated after as_of,
-outside the window, unknown code).
+The contributions, weights, decay factors and exclusion reasons are the engine's own
+(``crimeharm.core.engine.contributions``) and are added by the engine's one aggregation, so
+``Explanation.harm`` is the very float that ``score(...)`` reports for the offender (or for
+any group key, with ``by=``). Events that do not count are listed with their reason (dated after
+as_of, outside the window, unknown code, missing key).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 import numpy as np
 import numpy.typing as npt
 
-from ..core.decay import Decay, decay_table
+from ..core.engine import contributions, exact_total
 from ..core.events import Events
-from ..core.results import AFTER_AS_OF, OUTSIDE_WINDOW, UNKNOWN_CODE, Ranking, ScoreParams, Scores
+from ..core.parameters import ScoringOptions
+from ..core.results import Ranking, ScoreParams, Scores
 from ..core.schemes import WeightScheme
-from ..core.scoring import OnUnknown, contributions, resolve_decay, resolve_scheme
-from ..errors import DataError, ParameterError
+from ..errors import DataError, ParameterError, UnknownKeyError
 from ..kernels.summation import total
 
 if TYPE_CHECKING:
     import pandas as pd
+    from typing_extensions import Unpack
+
+    from ..core.parameters import ScoringArgs
 
 __all__ = ["SORT_KEYS", "TABLE_LIMIT", "Explanation", "explain", "explain_scores", "format_harm"]
 
@@ -55,9 +57,9 @@ def sequential_sum(values: npt.NDArray[np.float64]) -> float:
     """The offender's harm from their contributions, added exactly as the scorer adds them.
 
     ``np.sum`` adds pairwise and Python's ``sum`` (3.12+) compensates; neither reproduces the
-    scorer's float exactly, this does (``crimeharm.kernels.summation.total``).
+    scorer's float exactly, this does (the engine's one aggregation, exact sums).
     """
-    return total(values)
+    return exact_total(values)
 
 
 @attrs.frozen(repr=False)
@@ -92,9 +94,17 @@ class Explanation:
     unit: str = ""
 
     @property
-    def count(self) -> int:
+    def n_events(self) -> int:
         """Number of counted events."""
         return int(self.rows.size)
+
+    @property
+    def count(self) -> int:
+        """Deprecated alias of `n_events` (it shadowed ``DataFrame.count``)."""
+        from ..core.results import deprecated_alias
+
+        deprecated_alias("Explanation", "count", "n_events")
+        return self.n_events
 
     def order(self, sort: SortKey = "contribution") -> npt.NDArray[np.intp]:
         """Positions of the counted events in display order.
@@ -106,7 +116,7 @@ class Explanation:
             msg = f"sort must be one of {', '.join(SORT_KEYS)} (got {sort!r})"
             raise ParameterError(msg)
         if sort == "row":
-            return np.arange(self.count, dtype=np.intp)
+            return np.arange(self.n_events, dtype=np.intp)
         days = self.date.astype("datetime64[D]").astype(np.int64)
         if sort == "date":
             return np.lexsort((self.rows, days)).astype(np.intp)
@@ -121,16 +131,16 @@ class Explanation:
         if limit is not None and (isinstance(limit, bool) or limit < 0):
             msg = f"limit must be a whole number >= 0 or None (got {limit!r})"
             raise ParameterError(msg)
-        if limit is None or limit >= self.count:
+        if limit is None or limit >= self.n_events:
             return self.order(sort)
-        keep = np.zeros(self.count, dtype=bool)
+        keep = np.zeros(self.n_events, dtype=bool)
         keep[self.order("contribution")[:limit]] = True
         ordered = self.order(sort)
         return ordered[keep[ordered]]
 
     def hidden_summary(self, shown: npt.NDArray[np.intp]) -> str:
         """One line on the counted events not in ``shown``: how many, their harm and share."""
-        rest = np.ones(self.count, dtype=bool)
+        rest = np.ones(self.n_events, dtype=bool)
         rest[shown] = False
         n = int(rest.sum())
         if n == 0:
@@ -207,7 +217,7 @@ class Explanation:
             "offender_id": oid.item() if isinstance(oid, np.generic) else oid,
             "harm": self.harm,
             "unit": self.unit,
-            "count": self.count,
+            "count": self.n_events,
             "params": self.params.to_dict(),
             "events": self.to_records(sort),
             "excluded": self.excluded_records(),
@@ -220,7 +230,7 @@ class Explanation:
         unit = f" {self.unit}" if self.unit else ""
         return (
             f"Explanation of offender {self.offender_id!s}: harm {format_harm(self.harm)}{unit} "
-            f"from {self.count} counted {_plural(self.count, 'event')}; scheme {p.scheme!r}, "
+            f"from {self.n_events} counted {_plural(self.n_events, 'event')}; scheme {p.scheme!r}, "
             f"as_of {p.as_of}, {window}, decay {p.decay}"
         )
 
@@ -243,7 +253,7 @@ class Explanation:
         lines = [self.headline()]
         shown = self.shown(limit, sort)
         unit = f" {self.unit}" if self.unit else ""
-        if self.count:
+        if self.n_events:
             names = ["row", "date", "code", "weight", "age_days", "decay", "contribution", "share"]
             cells = [
                 [
@@ -271,8 +281,8 @@ class Explanation:
             if hidden:
                 lines.append(f"{hidden}; {all_hint} lists every event")
         lines.append(
-            f"total: harm {format_harm(self.harm)}{unit} = the sum of {self.count} "
-            f"{_plural(self.count, 'contribution')} (as ranked)"
+            f"total: harm {format_harm(self.harm)}{unit} = the sum of {self.n_events} "
+            f"{_plural(self.n_events, 'contribution')} (as ranked)"
         )
         counts = self.excluded_counts()
         if counts:
@@ -290,128 +300,96 @@ class Explanation:
         return f"<{head}>\n{rest}"
 
 
-def _find_rows(events: Events, offender_id: Any) -> npt.NDArray[np.intp]:
-    ids = events.offender_id
-    if ids.dtype.kind == "U":
-        if not isinstance(offender_id, (str, np.str_)):
-            msg = (
-                f"offender_id must be a string for these events (got {type(offender_id).__name__})"
-            )
+def _find_rows(key: npt.NDArray[Any], wanted: Any, by: str) -> npt.NDArray[np.intp]:
+    if key.dtype.kind == "U":
+        if not isinstance(wanted, (str, np.str_)):
+            msg = f"{by} must be a string for these events (got {type(wanted).__name__})"
             raise ParameterError(msg)
-        return np.flatnonzero(ids == str(offender_id))
-    if isinstance(offender_id, (bool, np.bool_)) or not isinstance(offender_id, (int, np.integer)):
-        msg = f"offender_id must be an integer for these events (got {type(offender_id).__name__})"
-        raise ParameterError(msg)
-    return np.flatnonzero(ids == int(offender_id))
+        return np.flatnonzero(key == str(wanted))
+    if key.dtype.kind in "iu":
+        if isinstance(wanted, (bool, np.bool_)) or not isinstance(wanted, (int, np.integer)):
+            msg = f"{by} must be an integer for these events (got {type(wanted).__name__})"
+            raise ParameterError(msg)
+        return np.flatnonzero(key == int(wanted))
+    try:
+        return np.flatnonzero(key == np.asarray(wanted, dtype=key.dtype))
+    except (TypeError, ValueError) as exc:
+        msg = f"{by} value {type(wanted).__name__} does not compare with the column's {key.dtype}"
+        raise ParameterError(msg) from exc
 
 
 def explain(
     events: Events,
     scheme: WeightScheme | str | Scores | Ranking,
     offender_id: Any,
-    *,
-    as_of: Any = None,
-    window_days: int | None = None,
-    decay: Decay | str | None = None,
-    on_unknown: OnUnknown = "raise",
-    fallback_weight: float | None = None,
+    **scoring: Unpack[ScoringArgs],
 ) -> Explanation:
     """Every event of ``offender_id`` with its contribution to harm, as [`score`][crimeharm.score]
     counts it.
 
-    Takes the same options as [`crimeharm.score`][crimeharm.score]. ``scheme`` may also be a
+    Takes the same options as [`crimeharm.score`][crimeharm.score]; with ``by`` the key
+    ``offender_id`` is a value of that column (a victim, a borough). ``scheme`` may also be a
     [`Scores`][crimeharm.Scores] or [`Ranking`][crimeharm.Ranking]: the parameters are then taken
-    from it (see [`explain_scores`][crimeharm.research.explain.explain_scores]) and none of
-    ``as_of``, ``window_days`` or ``decay`` may be given. Raises ``KeyError`` when the events have
-    no row for the offender.
+    from it (see [`explain_scores`][crimeharm.audit.report.explain_scores]) and none of ``as_of``,
+    ``window_days`` or ``decay`` may be given. Raises [`UnknownKeyError`][crimeharm.UnknownKeyError]
+    when the events have no row for the key.
     """
     if isinstance(scheme, (Scores, Ranking)):
-        if as_of is not None or window_days is not None or decay is not None:
+        if any(scoring.get(k) is not None for k in ("as_of", "window_days", "decay")):
             msg = "as_of, window_days and decay come from the scores; do not pass them too"
             raise ParameterError(msg)
         return explain_scores(scheme, events, offender_id)
-    if as_of is None:
+    if scoring.get("as_of") is None:
         msg = "explain needs as_of (the date harm is scored at)"
         raise ParameterError(msg)
-    scheme_obj = resolve_scheme(scheme)
-    decay_obj = resolve_decay(decay)
-    contrib = contributions(
-        events,
-        scheme_obj,
-        as_of=as_of,
-        window_days=window_days,
-        decay=decay_obj,
-        on_unknown=on_unknown,
-        fallback_weight=fallback_weight,
-    )
-    rows = _find_rows(events, offender_id)
+    return explain_with(events, ScoringOptions.build(scheme, **scoring), offender_id)
+
+
+def explain_with(events: Events, options: ScoringOptions, key: Any) -> Explanation:
+    """[`explain`][crimeharm.research.explain.explain] with validated options."""
+    scheme_obj = options.scheme
+    contrib = contributions(events, options)
+    rows = _find_rows(contrib.key, key, options.by)
     if rows.size == 0:
-        msg = "the events have no row for the given offender id"
-        raise KeyError(msg)
+        msg = f"the events have no row for the given {options.by}"
+        raise UnknownKeyError(msg)
     counted_mask = contrib.counted[rows]
     counted = rows[counted_mask]
     excluded = rows[~counted_mask]
     codes = events.code_strings()
     value = contrib.value[counted]
     age = contrib.age[counted]
-    # the decay table the scorer built: ages 0 .. length - 1 (window, else oldest age + 1)
-    window = contrib.params.window_days
-    if window is None:
-        oldest = int(contrib.age.max()) if len(events) else 0
-        length = oldest + 1 if oldest >= 0 else 1
-    else:
-        length = window
-    table = decay_table(decay_obj, length)
-    factor = table[age] if age.size else np.empty(0, dtype=np.float64)
     lookup = scheme_obj.index_of(codes[counted]) if counted.size else np.empty(0, np.intp)
     known = lookup >= 0
-    weight = np.where(known, scheme_obj.weights[np.maximum(lookup, 0)], fallback_weight or 0.0)
 
     def column(values: npt.NDArray[np.str_] | None) -> npt.NDArray[np.str_]:
         if values is None or lookup.size == 0:
             return np.full(lookup.size, "", dtype="<U1")
         return np.where(known, values[np.maximum(lookup, 0)], "")
 
-    ex_age = contrib.age[excluded]
-    ex_codes = codes[excluded]
-    ex_known = scheme_obj.index_of(ex_codes) >= 0 if excluded.size else np.empty(0, bool)
-    reasons = tuple(
-        AFTER_AS_OF
-        if a < 0
-        else OUTSIDE_WINDOW
-        if a >= length and window is not None
-        else UNKNOWN_CODE
-        if not k
-        else "not counted"
-        for a, k in zip(ex_age.tolist(), ex_known.tolist(), strict=True)
-    )
+    names = contrib.reason_names
+    reasons = tuple(names[r] for r in contrib.reason[excluded].tolist())
+    found = contrib.key[rows[0]]
     return Explanation(
-        offender_id=events.offender_id[rows[0]].item(),
+        offender_id=found.item() if isinstance(found, np.generic) else found,
         harm=sequential_sum(value),
         rows=counted.astype(np.intp),
         date=events.date[counted],
         code=codes[counted],
         title=column(scheme_obj.titles),
         group=column(scheme_obj.groups),
-        weight=weight.astype(np.float64),
+        weight=contrib.weight(counted),
         age_days=age.astype(np.int64),
-        decay_factor=factor.astype(np.float64),
+        decay_factor=contrib.factor(counted),
         contribution=value,
         where=tuple(events.where_row(int(r)) for r in counted),
         excluded_rows=excluded.astype(np.intp),
         excluded_date=events.date[excluded],
-        excluded_code=ex_codes,
+        excluded_code=codes[excluded],
         excluded_reason=reasons,
         params=contrib.params,
         unit=scheme_obj.unit,
     )
-
-
-def _decay_from(params: ScoreParams) -> Decay:
-    from ..plugins import get_decay
-
-    options: Mapping[str, Any] = params.decay_params
-    return get_decay(params.decay, **dict(options))
 
 
 def explain_scores(
@@ -425,37 +403,19 @@ def explain_scores(
 
     The scheme is looked up by the name recorded in ``scores.params`` unless given (needed for
     schemes built in code); its checksum must match the recorded one. When the offender is in
-    ``scores``, the explanation must reproduce their count and harm (relative difference at most
-    1e-9), else [`DataError`][crimeharm.DataError] says the events are not the ones scored.
+    ``scores``, the explanation must reproduce their count and harm (bit for bit: both come from
+    the engine), else [`DataError`][crimeharm.DataError] says the events are not the ones scored.
     """
-    p = scores.params
-    scheme_obj = scheme if scheme is not None else resolve_scheme(p.scheme)
-    if scheme_obj.checksum != p.scheme_checksum:
-        msg = (
-            f"weight scheme {scheme_obj.name!r} has checksum {scheme_obj.checksum[:12]}..., but "
-            f"the scores were computed with checksum {p.scheme_checksum[:12]}...; pass the "
-            f"scheme they were computed with as scheme=..."
-        )
-        raise ParameterError(msg)
-    result = explain(
-        events,
-        scheme_obj,
-        offender_id,
-        as_of=p.as_of,
-        window_days=p.window_days,
-        decay=_decay_from(p),
-        on_unknown=p.on_unknown,  # type: ignore[arg-type]
-        fallback_weight=p.fallback_weight,
-    )
+    options = ScoringOptions.from_params(scores.params, scheme=scheme)
+    result = explain_with(events, options, offender_id)
     hit = np.flatnonzero(scores.offender_id == result.offender_id)
     if hit.size:
         i = int(hit[0])
         want_harm = float(scores.harm[i])
-        want_count = int(scores.count[i])
-        close = abs(result.harm - want_harm) <= 1e-9 * max(abs(want_harm), 1e-300)
-        if want_count != result.count or not close:
+        want_count = int(scores.n_events[i])
+        if want_count != result.n_events or result.harm != want_harm:
             msg = (
-                f"these events give the offender {result.count} counted events and harm "
+                f"these events give the offender {result.n_events} counted events and harm "
                 f"{result.harm!r}, but the scores hold {want_count} and {want_harm!r}: "
                 "they are not the events the scores were computed from"
             )

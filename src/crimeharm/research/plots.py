@@ -18,17 +18,19 @@ import numpy as np
 import numpy.typing as npt
 
 from .._optional import require
-from ..core.decay import Decay
+from ..core.engine import contributions, exact_total, group_harm
 from ..core.events import Events
+from ..core.parameters import ScoringOptions, resolve_scheme
 from ..core.results import Ranking, ScoreParams, Scores
 from ..core.schemes import WeightScheme
-from ..core.scoring import OnUnknown, contributions, resolve_scheme
 from ..errors import ParameterError
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+    from typing_extensions import Unpack
 
+    from ..core.parameters import ScoringArgs
     from .sensitivity import SweepResult
 
 __all__ = [
@@ -243,12 +245,8 @@ def timeline(
     scheme: WeightScheme | str,
     offender_id: Any,
     *,
-    as_of: Any,
-    window_days: int | None = None,
-    decay: Decay | str | None = None,
-    on_unknown: OnUnknown = "raise",
-    fallback_weight: float | None = None,
     ax: Axes | None = None,
+    **scoring: Unpack[ScoringArgs],
 ) -> Figure:
     """One offender's events over time: weight (y) and harm contribution (marker area).
 
@@ -272,7 +270,8 @@ def timeline(
     Returns:
         The matplotlib figure.
     """
-    scheme = resolve_scheme(scheme)
+    options = ScoringOptions.build(scheme, **scoring)
+    scheme = options.scheme
     rows = np.flatnonzero(
         events.offender_id == np.asarray(offender_id, dtype=events.offender_id.dtype)
     )
@@ -280,17 +279,9 @@ def timeline(
         msg = "the given offender id has no event in these events"
         raise ParameterError(msg)
     mine = events.take(rows)
-    contrib = contributions(
-        mine,
-        scheme,
-        as_of=as_of,
-        window_days=window_days,
-        decay=decay,
-        on_unknown=on_unknown,
-        fallback_weight=fallback_weight,
-    )
+    contrib = contributions(mine, options)
     fig, ax = _axes(ax, (8.0, 4.0))
-    weight = _weights(mine, scheme, fallback_weight)
+    weight = contrib.weight(np.arange(rows.size, dtype=np.intp))
     dates = mine.date
     counted = contrib.counted
     positive = weight > 0
@@ -308,14 +299,14 @@ def timeline(
     day = contrib.params.as_of
     dated: Any = ax  # axvline takes dates through matplotlib's unit converters
     dated.axvline(day, color="C3", lw=1, ls="--", label=f"as of {day}")
-    if window_days is not None:
-        start = day - np.timedelta64(int(window_days) - 1, "D")
+    if options.window_days is not None:
+        start = day - np.timedelta64(options.window_days - 1, "D")
         dated.axvline(start, color="C2", lw=1, ls=":", label=f"window starts {start}")
     ax.set_yscale("log")
     unit = scheme.unit or "weight"
     ax.set_xlabel("date")
     ax.set_ylabel(f"offence weight ({unit}, log scale)")
-    harm = float(contrib.value[counted].sum())
+    harm = exact_total(contrib.value[counted])
     ax.set_title(
         f"Offender {offender_id}: harm {harm:,.1f} {scheme.unit} from "
         f"{int(counted.sum())} of {rows.size} events ({scheme.name})"
@@ -323,15 +314,6 @@ def timeline(
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     ax.grid(alpha=0.3)
     return fig
-
-
-def _weights(
-    events: Events, scheme: WeightScheme, fallback_weight: float | None
-) -> npt.NDArray[np.float64]:
-    """The scheme weight of each event (fallback or 0 where the scheme lacks the code)."""
-    rows = scheme.index_of(events.code_strings())
-    weights = np.where(rows >= 0, scheme.weights[np.maximum(rows, 0)], fallback_weight or 0.0)
-    return np.asarray(weights, dtype=np.float64)
 
 
 def sweep_stability(result: SweepResult, *, ax: Axes | None = None) -> Figure:
@@ -402,13 +384,10 @@ def scheme_shares(
     events: Events,
     schemes: Mapping[str, WeightScheme | str],
     *,
-    as_of: Any,
-    window_days: int | None = None,
-    decay: Decay | str | None = None,
     groups: WeightScheme | str | None = None,
     max_groups: int = 8,
-    on_unknown: OnUnknown = "raise",
     ax: Axes | None = None,
+    **scoring: Unpack[ScoringArgs],
 ) -> Figure:
     """What each scheme counts: the share of total harm by offence group, one bar per scheme.
 
@@ -416,17 +395,15 @@ def scheme_shares(
     offence group, and each group's share of that scheme's total harm is drawn as one bar per
     scheme (horizontal, grouped). Groups are the ``groups`` scheme's offence groups (default:
     the first of ``schemes`` that has groups); the ``max_groups`` - 1 groups with the largest
-    share under the first scheme are drawn, the rest added up as "other groups".
+    share under the first scheme are drawn, the rest added up as "other groups". ``scoring``:
+    the keywords of [`crimeharm.score`][crimeharm.score] (``as_of`` required), the same for
+    every scheme.
 
     Args:
         events: The events, scored under each scheme.
         schemes: A label for each scheme (or scheme name), in drawing order.
-        as_of: The scoring date, as for [`crimeharm.score`][crimeharm.score].
-        window_days: The window in days (None: every event on or before ``as_of``).
-        decay: A recency decay, or None.
         groups: The scheme whose offence groups label the codes.
         max_groups: Most bars per scheme, "other groups" included (at least 2).
-        on_unknown: As for [`crimeharm.score`][crimeharm.score].
         ax: Draw on this matplotlib axes instead of a new figure.
 
     Returns:
@@ -449,17 +426,12 @@ def scheme_shares(
     group = np.where(rows >= 0, source.groups[np.maximum(rows, 0)], "no group")
     names, label = np.unique(group, return_inverse=True)
     shares: dict[str, npt.NDArray[np.float64]] = {}
+    as_of = None
     for name, scheme in resolved.items():
-        c = contributions(
-            events,
-            scheme,
-            as_of=as_of,
-            window_days=window_days,
-            decay=decay,
-            on_unknown=on_unknown,
-        )
+        c = contributions(events, ScoringOptions.build(scheme, **scoring))
+        as_of = c.params.as_of
         value = np.where(c.counted, c.value, 0.0)
-        per_group = np.bincount(label, weights=value, minlength=names.size)
+        per_group = group_harm(label.astype(np.intp), int(names.size), value)
         total = float(per_group.sum())
         shares[name] = per_group / total if total > 0 else per_group.astype(np.float64)
     first = next(iter(shares.values()))
@@ -485,7 +457,7 @@ def scheme_shares(
     ax.set_xlabel("share of the scheme's total harm")
     ax.set_title(
         f"Share of harm by offence group under {len(shares)} schemes\n"
-        f"({len(events):,} events, as of {np.datetime64(as_of, 'D')})",
+        f"({len(events):,} events, as of {as_of})",
         fontsize=10,
     )
     ax.legend(loc="lower right", fontsize=8)

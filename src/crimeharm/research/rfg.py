@@ -377,16 +377,16 @@ def rfg_score(
         fallback_weight=fallback_weight,
     )
     day = scores.params.as_of
-    recency = (day - scores.last).astype(np.int64)
+    recency = (day - scores.last_date).astype(np.int64)
     victims = scores.victims
     values: dict[str, npt.NDArray[Any]] = {
         "recency": recency,
-        "frequency": scores.count,
+        "frequency": scores.n_events,
         "gravity": scores.harm,
     }
     if victims is not None:
         values["victims"] = victims
-    eligible = scores.count >= model.min_events
+    eligible = scores.n_events >= model.min_events
     if model.min_victims > 0 and victims is not None:
         eligible &= victims >= model.min_victims
     population = eligible if model.band_over == "eligible" else np.ones_like(eligible)
@@ -410,7 +410,7 @@ def rfg_score(
     return RFGResult(
         offender_id=scores.offender_id,
         recency_days=recency,
-        frequency=scores.count,
+        frequency=scores.n_events,
         gravity=scores.harm,
         victims=victims,
         bands=bands,

@@ -5,9 +5,11 @@ the top-n sets (Jaccard overlap, how often each offender makes the top n, who al
 [`bootstrap_ranks`][crimeharm.bootstrap_ranks] resamples the counted event rows with replacement and
 reports a percentile interval on each offender's rank.
 
-Both validate the inputs and look weights up once (``crimeharm.core.scoring.contributions``),
-group rows by offender once (``crimeharm.kernels.hashing.group_rows``), and then spend one
-``bincount`` pass per setting or replicate.
+Both validate the inputs once ([`ScoringOptions`][crimeharm.core.parameters.ScoringOptions]), look
+weights up once (``crimeharm.core.engine.contributions``), group rows by offender (or ``by`` key)
+once, and then spend one pass of the engine's aggregation (``group_harm``) per setting or replicate.
+The decay table of each setting follows the engine's one rule (``factor_table``), so the sweep's
+baseline is ``score()``'s harm bit for bit.
 """
 
 from __future__ import annotations
@@ -21,17 +23,25 @@ import numpy as np
 import numpy.typing as npt
 
 from ..core import ranking
-from ..core.decay import Decay, ExponentialDecay, decay_table
+from ..core.decay import Decay, ExponentialDecay
+from ..core.engine import contributions, factor_table, group_harm
 from ..core.events import Events
+from ..core.parameters import (
+    ScoringOptions,
+    check_count,
+    check_window,
+    resolve_decay,
+)
 from ..core.results import ScoreParams
 from ..core.schemes import WeightScheme
-from ..core.scoring import OnUnknown, contributions, resolve_decay
 from ..errors import ParameterError
 from ..kernels.hashing import group_rows
-from ..kernels.summation import group_sums
 
 if TYPE_CHECKING:
     import pandas as pd
+    from typing_extensions import Unpack
+
+    from ..core.parameters import ScoringArgs
 
 __all__ = ["BootstrapResult", "Setting", "SweepResult", "bootstrap_ranks", "jaccard", "sweep"]
 
@@ -69,24 +79,8 @@ class Setting:
 def _sums(
     label: npt.NDArray[np.intp], weights: npt.NDArray[Any], size: int
 ) -> npt.NDArray[np.float64]:
-    """Sum of ``weights`` per group label (float64, one entry per label in ``range(size)``)."""
-    return group_sums(label, np.asarray(weights, dtype=np.float64), size)
-
-
-def _check_window(value: Any, where: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        msg = f"{where} must be a whole number of days > 0, or None (got {value!r})"
-        raise ParameterError(msg)
-    return int(value)
-
-
-def _check_n(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        msg = f"{name} must be a whole number >= {minimum} (got {value!r})"
-        raise ParameterError(msg)
-    return int(value)
+    """Harm per group label in ``range(size)``: the engine's exact sums."""
+    return group_harm(label, size, np.asarray(weights, dtype=np.float64))
 
 
 def _window_label(window: int | None) -> str:
@@ -116,7 +110,7 @@ def _settings(
         grid_decays.append((str(label), resolve_decay(item)))
     if not grid_decays:
         grid_decays = [(_decay_label(decay), decay)]
-    grid_windows = [_check_window(w, "each of windows") for w in (windows or [window_days])]
+    grid_windows = [check_window(w, "each of windows") for w in (windows or [window_days])]
     out = [
         Setting(
             f"{BASELINE} ({_window_label(window_days)}, {_decay_label(decay)})", window_days, decay
@@ -149,24 +143,10 @@ class _Prepared:
     params: ScoreParams
 
 
-def _prepare(
-    events: Events,
-    scheme: WeightScheme | str,
-    as_of: Any,
-    on_unknown: OnUnknown,
-    fallback_weight: float | None,
-) -> _Prepared:
-    base = contributions(
-        events,
-        scheme,
-        as_of=as_of,
-        window_days=None,
-        decay=None,
-        on_unknown=on_unknown,
-        fallback_weight=fallback_weight,
-    )
-    groups = group_rows(events.offender_id)
-    ids = events.offender_id[groups.first]
+def _prepare(events: Events, options: ScoringOptions) -> _Prepared:
+    base = contributions(events, options.evolve(window_days=None, decay=None))
+    groups = group_rows(base.key)
+    ids = base.key[groups.first]
     order = np.argsort(ids, kind="stable")
     relabel = np.empty(groups.size, dtype=np.intp)
     relabel[groups.used[order]] = np.arange(order.size, dtype=np.intp)
@@ -183,15 +163,12 @@ def _prepare(
 def _setting_values(
     prep: _Prepared, setting: Setting
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
-    """Per-row contribution and counted mask under one window and decay."""
+    """Per-row contribution and counted mask under one window and decay (the engine's rule)."""
     age = prep.age
-    if setting.window_days is None:
-        length = int(age.max()) + 1 if age.size and age.max() >= 0 else 1
-    else:
-        length = setting.window_days
-    table = np.append(decay_table(setting.decay, length), 0.0)
+    oldest = int(age.max()) if age.size else 0
+    table, length = factor_table(setting.decay, setting.window_days, oldest)
     slot = np.minimum(age.view(np.uint64), np.uint64(length)).astype(np.intp)
-    counted = prep.eligible & (age < length)
+    counted = prep.eligible & (slot < length)
     return prep.weight * table[slot], counted
 
 
@@ -305,35 +282,31 @@ def sweep(
     events: Events,
     scheme: WeightScheme | str,
     *,
-    as_of: Any,
     n: int = 100,
-    window_days: int | None = None,
-    decay: Decay | str | None = None,
     half_lives: Iterable[float] | None = None,
     windows: Iterable[int | None] | None = None,
     decays: Mapping[str, Decay | str] | None = None,
-    on_unknown: OnUnknown = "raise",
-    fallback_weight: float | None = None,
+    **scoring: Unpack[ScoringArgs],
 ) -> SweepResult:
     """Score under many windows and decays and compare the top-n sets.
 
-    The baseline is ``window_days`` with ``decay`` (as in [`crimeharm.score`][crimeharm.score]). The
-    grid is every window of ``windows`` (default: the baseline window) with every decay: exponential
-    decays with the ``half_lives`` (days) and the labelled ``decays`` (label -> decay object or
-    registered name), or the baseline decay if neither is given. Settings equal to the baseline are
-    dropped. Each setting's top n equals ``score(...).top(n)`` under that setting.
+    The baseline is the scoring keywords' ``window_days`` with ``decay`` (as in
+    [`crimeharm.score`][crimeharm.score], ``by`` included). The grid is every window of ``windows``
+    (default: the baseline window) with every decay: exponential decays with the ``half_lives``
+    (days) and the labelled ``decays`` (label -> decay object or registered name), or the
+    baseline decay if neither is given. Settings equal to the baseline are dropped. Each
+    setting's top n equals ``score(...).top(n)`` under that setting, harm bit for bit.
     """
-    n = _check_n(n, "n", 1)
-    window_days = _check_window(window_days, "window_days")
-    base_decay = resolve_decay(decay)
-    settings = _settings(window_days, base_decay, half_lives, windows, decays)
-    prep = _prepare(events, scheme, as_of, on_unknown, fallback_weight)
+    n = check_count(n, "n", 1)
+    options = ScoringOptions.build(scheme, **scoring)
+    settings = _settings(options.window_days, options.decay, half_lives, windows, decays)
+    prep = _prepare(events, options)
     size = prep.offender_id.size
     top_ids: list[npt.NDArray[Any]] = []
     top_harm: list[npt.NDArray[np.float64]] = []
     for setting in settings:
         value, counted = _setting_values(prep, setting)
-        harm = _sums(prep.label, value, size)
+        harm = _sums(prep.label, value, size)  # uncounted rows add an exact 0
         scored = np.flatnonzero(np.bincount(prep.label[counted], minlength=size))
         keep = scored[ranking.top_indices(prep.offender_id[scored], harm[scored], n)]
         top_ids.append(prep.offender_id[keep])
@@ -354,12 +327,7 @@ def sweep(
         jaccard=sims,
         offender_id=ever,
         appearances=appearances.astype(np.int64),
-        params=attrs.evolve(
-            prep.params,
-            window_days=window_days,
-            decay=base_decay.name,
-            decay_params=base_decay.params(),
-        ),
+        params=options.params(),
     )
 
 
@@ -464,16 +432,12 @@ def bootstrap_ranks(
     events: Events,
     scheme: WeightScheme | str,
     *,
-    as_of: Any,
-    window_days: int | None = None,
-    decay: Decay | str | None = None,
     n: int = 100,
     offenders: npt.ArrayLike | None = None,
     n_boot: int = 200,
     level: float = 0.95,
     seed: int | np.random.SeedSequence | None = None,
-    on_unknown: OnUnknown = "raise",
-    fallback_weight: float | None = None,
+    **scoring: Unpack[ScoringArgs],
 ) -> BootstrapResult:
     """Percentile confidence intervals on offenders' ranks by resampling events.
 
@@ -490,25 +454,19 @@ def bootstrap_ranks(
     for the top 200 of 3,000 (conservative at the very top, short deeper down). The basic
     (reflected) interval did far worse (about 40%), because ranks are bounded at 1. Read the
     intervals as a guide to how fragile a rank is, not as calibrated confidence statements.
+    of the full data. The same ``seed`` gives the same result. Scoring keywords as
+    [`crimeharm.score`][crimeharm.score] (``by`` included).
     """
-    n = _check_n(n, "n", 1)
-    n_boot = _check_n(n_boot, "n_boot", 1)
+    n = check_count(n, "n", 1)
+    n_boot = check_count(n_boot, "n_boot", 1)
     if isinstance(level, bool) or not isinstance(level, (float, int)) or not 0.0 < level < 1.0:
         msg = f"level must be a number in (0, 1), e.g. 0.95 (got {level!r})"
         raise ParameterError(msg)
-    contrib = contributions(
-        events,
-        scheme,
-        as_of=as_of,
-        window_days=window_days,
-        decay=decay,
-        on_unknown=on_unknown,
-        fallback_weight=fallback_weight,
-    )
+    contrib = contributions(events, ScoringOptions.build(scheme, **scoring))
     rows = np.flatnonzero(contrib.counted)
     value = contrib.value[rows]
-    groups = group_rows(events.offender_id[rows])
-    ids = events.offender_id[rows][groups.first]
+    groups = group_rows(contrib.key[rows])
+    ids = contrib.key[rows][groups.first]
     order = np.argsort(ids, kind="stable")
     relabel = np.empty(groups.size, dtype=np.intp)
     relabel[groups.used[order]] = np.arange(order.size, dtype=np.intp)
@@ -529,7 +487,7 @@ def bootstrap_ranks(
         times = np.bincount(rng.integers(0, m, size=m), minlength=m) if m else np.zeros(0)
         replicate = _sums(label, value * times, size)
         ranks[b] = _replicate_ranks(replicate, tracked)
-        present += _sums(label, times, size)[tracked] > 0
+        present += np.bincount(label, weights=times, minlength=size)[tracked] > 0
     alpha = (1.0 - float(level)) / 2.0
     if tracked.size:
         lower = np.quantile(ranks, alpha, axis=0, method="lower")

@@ -4,8 +4,8 @@ Needs the ``dask`` extra (``pip install 'crimeharm[dask]'``). Every partition is
 lives ([`crimeharm.scale.streaming.partial_of`][crimeharm.scale.streaming.partial_of]), the
 per-offender partials are merged pairwise in a tree (``split_every`` at a time), and only the final
 per-offender table comes back to the client, so the client's memory is bounded by the number of
-offenders. Results equal [`crimeharm.score`][crimeharm.score] of all the rows: counts, dates,
-victims and report exactly, harm within a relative 1e-9 (additions happen in another order).
+offenders. Results equal [`crimeharm.score`][crimeharm.score] of all the rows, harm bit for bit
+included (partials carry exact sums).
 
 >>> from distributed import Client                                         # doctest: +SKIP
 >>> client = Client("tcp://scheduler:8786")                                # doctest: +SKIP
@@ -17,41 +17,45 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._optional import require
-from ..core.decay import Decay
+from ..core.parameters import ScoringOptions, check_count
 from ..core.results import Ranking, Scores
 from ..core.schemes import WeightScheme
-from ..core.scoring import OnUnknown, resolve_decay, resolve_scheme
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from ..core.parameters import ScoringArgs
+
 from ..errors import ParameterError
-from .streaming import Partial, merge_partials, no_events, partial_of
+from .streaming import Partial, merge_partials, partial_with
 
 __all__ = ["score_dask", "top_dask"]
 
 _FIELDS = ("offender_id", "offence_code", "date", "victim_id", "crime_id")
 
 
-def _partition_partial(
-    frame: Any, scheme: WeightScheme, options: Mapping[str, Any], columns: Mapping[str, str]
-) -> Partial:
+def _partition_partial(frame: Any, options: ScoringOptions, columns: Mapping[str, str]) -> Partial:
     """Score one pandas partition (runs on a worker)."""
     from ..core.events import Events
 
-    events = Events.from_pandas(frame, **columns)
-    return partial_of(events, scheme, **options)
+    return partial_with(Events.from_pandas(frame, **columns), options)
 
 
 def _merge(parts: Sequence[Partial]) -> Partial:
     return merge_partials(list(parts))
 
 
-def _frame(data: Any, columns: Mapping[str, str]) -> Any:
+def _frame(data: Any, columns: Mapping[str, str], by: str) -> Any:
     """A dask DataFrame from a dask/pandas frame, or from a Parquet file or directory path."""
     dd = require("dask.dataframe", "dask")
     if isinstance(data, (str, Path)):
         wanted = [columns.get(f, f) for f in ("offender_id", "offence_code", "date")]
         wanted += [columns[f] for f in ("victim_id", "crime_id") if f in columns]
+        if by not in _FIELDS or (by != "offender_id" and by not in columns):
+            wanted.append(by)
         return dd.read_parquet(str(data), columns=wanted)
     if hasattr(data, "to_delayed") and hasattr(data, "npartitions"):
         return data
@@ -82,33 +86,19 @@ def partial_dask(
     data: Any,
     scheme: WeightScheme | str,
     *,
-    as_of: Any,
-    window_days: int | None = None,
-    decay: Decay | str | None = None,
-    on_unknown: OnUnknown = "raise",
-    fallback_weight: float | None = None,
     columns: Mapping[str, str] | None = None,
     split_every: int = 8,
+    **scoring: Unpack[ScoringArgs],
 ) -> Any:
     """A dask Delayed of the merged [`Partial`][crimeharm.scale.streaming.Partial] of ``data``."""
     dask = require("dask", "dask")
-    if isinstance(split_every, bool) or not isinstance(split_every, int) or split_every < 2:
-        msg = f"split_every must be a whole number >= 2 (got {split_every!r})"
-        raise ParameterError(msg)
+    split_every = check_count(split_every, "split_every", 2)
     names = _columns(columns)
-    options: dict[str, Any] = {
-        "as_of": as_of,
-        "window_days": window_days,
-        "decay": resolve_decay(decay),
-        "on_unknown": on_unknown,
-        "fallback_weight": fallback_weight,
-    }
-    scheme_obj = resolve_scheme(scheme)
-    partial_of(no_events(), scheme_obj, **options)  # bad parameters fail here, not on a worker
-    frame = _frame(data, names)
+    options = ScoringOptions.build(scheme, **scoring)  # bad parameters fail here, not on a worker
+    frame = _frame(data, names, options.by)
     score_part = dask.delayed(_partition_partial, pure=True)
     merge = dask.delayed(_merge, pure=True)
-    layer = [score_part(part, scheme_obj, options, names) for part in frame.to_delayed()]
+    layer = [score_part(part, options, names) for part in frame.to_delayed()]
     if not layer:
         msg = "the dask DataFrame has no partitions"
         raise ParameterError(msg)
@@ -121,32 +111,19 @@ def score_dask(
     data: Any,
     scheme: WeightScheme | str,
     *,
-    as_of: Any,
-    window_days: int | None = None,
-    decay: Decay | str | None = None,
-    on_unknown: OnUnknown = "raise",
-    fallback_weight: float | None = None,
     columns: Mapping[str, str] | None = None,
     split_every: int = 8,
+    **scoring: Unpack[ScoringArgs],
 ) -> Scores:
     """Harm of every offender in a dask DataFrame or a Parquet file/directory (on the cluster).
 
     ``columns`` maps Events fields to column names (``{"offender_id": "suspect_ref"}``).
     Computes with the active dask scheduler: a ``distributed.Client`` if one is connected,
-    else dask's default. Arguments otherwise as [`crimeharm.score`][crimeharm.score].
+    else dask's default. Scoring keywords (``as_of``, ``window_days``, ``decay``,
+    ``on_unknown``, ``fallback_weight``, ``by``) as [`crimeharm.score`][crimeharm.score].
     """
     dask = require("dask", "dask")
-    delayed = partial_dask(
-        data,
-        scheme,
-        as_of=as_of,
-        window_days=window_days,
-        decay=decay,
-        on_unknown=on_unknown,
-        fallback_weight=fallback_weight,
-        columns=columns,
-        split_every=split_every,
-    )
+    delayed = partial_dask(data, scheme, columns=columns, split_every=split_every, **scoring)
     (partial,) = dask.compute(delayed)
     result: Scores = partial.to_scores()
     return result
@@ -157,24 +134,10 @@ def top_dask(
     scheme: WeightScheme | str,
     *,
     n: int = 100,
-    as_of: Any,
-    window_days: int | None = None,
-    decay: Decay | str | None = None,
-    on_unknown: OnUnknown = "raise",
-    fallback_weight: float | None = None,
     columns: Mapping[str, str] | None = None,
     split_every: int = 8,
+    **scoring: Unpack[ScoringArgs],
 ) -> Ranking:
     """The ``n`` offenders with the most harm (the same rows as ``score_dask(...).top(n)``)."""
-    scores = score_dask(
-        data,
-        scheme,
-        as_of=as_of,
-        window_days=window_days,
-        decay=decay,
-        on_unknown=on_unknown,
-        fallback_weight=fallback_weight,
-        columns=columns,
-        split_every=split_every,
-    )
-    return scores.top(n)
+    n = check_count(n, "n")
+    return score_dask(data, scheme, columns=columns, split_every=split_every, **scoring).top(n)

@@ -6,10 +6,9 @@ ids), never the events themselves: memory is bounded by the number of offenders,
 [`Partial`][crimeharm.scale.streaming.Partial] is that state as plain data, to ship between
 processes (``crimeharm.dask``).
 
-Counts, first/last dates, victims and the report of a merged result equal those of scoring all
-events at once exactly. Harm is summed per chunk and then across chunks, a different order of
-additions than one pass over all rows, so it agrees within a relative 1e-9 (in practice within a
-few units in the last place), not always bit for bit.
+Partials carry harm as exact integer sums (``ExactSums``) and
+merge them exactly, so a merged result equals scoring all events at once, harm bit for bit
+included, whatever the chunking and the order of the merges.
 """
 
 from __future__ import annotations
@@ -18,18 +17,25 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from queue import Empty, Full, Queue
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import numpy as np
 import numpy.typing as npt
 
-from ..core.decay import Decay
-from ..core.events import Events
+from ..core.engine import GroupSums, evaluate, plan, scores_of, sums_of
+from ..core.events import Events, as_events
+from ..core.parameters import ScoringOptions, split_keywords
 from ..core.results import Ranking, Report, ScoreParams, Scores
 from ..core.schemes import WeightScheme
-from ..core.scoring import OnUnknown, _aggregate, _full_pass, _plan
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from ..core.parameters import ScoringArgs
+
 from ..errors import ParameterError
+from ..kernels.summation import ExactSums
 
 __all__ = ["Partial", "Scorer", "merge_partials", "no_events", "partial_of", "score_file"]
 
@@ -41,21 +47,27 @@ _FRESH_MIN = 1 << 16  # fold new offenders into the state once there are this ma
 
 @attrs.frozen(eq=False)
 class Partial:
-    """Per-offender sums over some events: mergeable with other partials of the same scoring.
+    """Per-group sums over some events: mergeable with other partials of the same scoring.
 
-    Columns are sorted by offender id. ``pair_offender``/``pair_victim`` hold the distinct
-    (offender, victim) pairs among counted events (None when the events carry no victim ids).
+    Columns are sorted by key (``offender_id`` holds the keys of the ``by`` column); ``exact``
+    is the exact harm. ``pair_offender``/``pair_victim`` hold the distinct (key, victim) pairs
+    among counted events (None when the events carry no victim ids).
     """
 
     offender_id: npt.NDArray[Any]
-    harm: npt.NDArray[np.float64]
-    count: npt.NDArray[np.int64]
-    first: npt.NDArray[np.datetime64]
-    last: npt.NDArray[np.datetime64]
+    exact: ExactSums
+    n_events: npt.NDArray[np.int64]
+    first_date: npt.NDArray[np.datetime64]
+    last_date: npt.NDArray[np.datetime64]
     report: Report
     params: ScoreParams
     pair_offender: npt.NDArray[Any] | None = None
     pair_victim: npt.NDArray[Any] | None = None
+
+    @property
+    def harm(self) -> npt.NDArray[np.float64]:
+        """float64 harm per group (a function of the exact sums alone)."""
+        return self.exact.to_float()
 
     @property
     def rows(self) -> int:
@@ -65,21 +77,13 @@ class Partial:
 
     def to_scores(self) -> Scores:
         """The [`Scores`][crimeharm.Scores] these sums describe."""
-        victims = None
-        if self.pair_offender is not None:
-            starts = np.searchsorted(self.pair_offender, self.offender_id, side="left")
-            stops = np.searchsorted(self.pair_offender, self.offender_id, side="right")
-            victims = (stops - starts).astype(np.int64)
-        return Scores(
-            offender_id=self.offender_id,
-            harm=self.harm,
-            count=self.count,
-            first=self.first,
-            last=self.last,
-            victims=victims,
-            report=self.report,
-            params=self.params,
+        pairs = None
+        if self.pair_offender is not None and self.pair_victim is not None:
+            pairs = (self.pair_offender, self.pair_victim)
+        sums = GroupSums(
+            self.offender_id, self.exact, self.n_events, self.first_date, self.last_date, pairs
         )
+        return scores_of(sums, self.report, self.params)
 
     def merge(self, other: Partial) -> Partial:
         """The partial of both sets of events (the events must be disjoint)."""
@@ -95,42 +99,41 @@ def no_events() -> Events:
     )
 
 
-def partial_of(
-    events: Events,
-    scheme: WeightScheme | str,
-    *,
-    as_of: Any,
-    window_days: int | None = None,
-    decay: Decay | str | None = None,
-    on_unknown: OnUnknown = "raise",
-    fallback_weight: float | None = None,
-) -> Partial:
+def partial_of(events: Any, scheme: WeightScheme | str, **scoring: Unpack[ScoringArgs]) -> Partial:
     """The mergeable partial of one chunk of events (arguments as
     [`crimeharm.score`][crimeharm.score]).
     """
-    plan = _plan(
-        events,
-        scheme,
-        as_of=as_of,
-        window_days=window_days,
-        decay=decay,
-        on_unknown=on_unknown,
-        fallback_weight=fallback_weight,
-    )
-    full = _full_pass(plan)
-    rows = None if full.counted is None else np.flatnonzero(full.counted)
-    cols = _aggregate(events, plan.params.as_of, full.value, full.age, rows, pairs=True)
-    pairs = cols.get("pairs")
+    return partial_with(as_events(events), ScoringOptions.build(scheme, **scoring))
+
+
+def empty_partial(options: ScoringOptions) -> Partial:
+    """The partial of no events (what merging starts from)."""
     return Partial(
-        offender_id=cols["offender_id"],
-        harm=cols["harm"],
-        count=cols["count"],
-        first=cols["first"],
-        last=cols["last"],
+        offender_id=np.empty(0, dtype=np.int64),
+        exact=ExactSums.zeros(0),
+        n_events=np.empty(0, dtype=np.int64),
+        first_date=np.empty(0, dtype="datetime64[D]"),
+        last_date=np.empty(0, dtype="datetime64[D]"),
+        report=_NO_ROWS,
+        params=options.params(),
+    )
+
+
+def partial_with(events: Events, options: ScoringOptions) -> Partial:
+    """[`partial_of`][crimeharm.scale.streaming.partial_of] with validated options."""
+    p = plan(events, options)
+    full = evaluate(p)
+    sums = sums_of(p, full)
+    return Partial(
+        offender_id=sums.key,
+        exact=sums.exact,
+        n_events=sums.n_events,
+        first_date=sums.first_date,
+        last_date=sums.last_date,
         report=full.report,
-        params=plan.params,
-        pair_offender=None if pairs is None else pairs[0],
-        pair_victim=None if pairs is None else pairs[1],
+        params=p.params,
+        pair_offender=None if sums.pairs is None else sums.pairs[0],
+        pair_victim=None if sums.pairs is None else sums.pairs[1],
     )
 
 
@@ -178,9 +181,22 @@ def merge_partials(parts: Sequence[Partial]) -> Partial:
     starts = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
     ids = ids[starts]
 
-    def reduce(ufunc: np.ufunc, name: str) -> npt.NDArray[Any]:
-        column = np.concatenate([getattr(p, name) for p in nonempty])[order]
+    def reduce(ufunc: np.ufunc, column: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        column = column[order]
         return ufunc.reduceat(column, starts) if column.size else column
+
+    def gather(name: str) -> npt.NDArray[Any]:
+        return np.concatenate([getattr(p, name) for p in nonempty])
+
+    whole = np.concatenate([p.exact.whole for p in nonempty])
+    frac = np.concatenate([p.exact.frac for p in nonempty])
+    # fractions below 2**62 are summed in three 21-bit pieces: exact for any number of parts
+    exact = ExactSums.from_parts(
+        reduce(np.add, whole),
+        reduce(np.add, frac >> np.int64(42)),
+        reduce(np.add, (frac >> np.int64(21)) & np.int64(0x1FFFFF)),
+        reduce(np.add, frac & np.int64(0x1FFFFF)),
+    )
 
     pair_offender = pair_victim = None
     if True in with_pairs:
@@ -192,15 +208,20 @@ def merge_partials(parts: Sequence[Partial]) -> Partial:
         pair_offender, pair_victim = po[new], pv[new]
     return Partial(
         offender_id=ids,
-        harm=reduce(np.add, "harm"),
-        count=reduce(np.add, "count"),
-        first=reduce(np.minimum, "first"),
-        last=reduce(np.maximum, "last"),
+        exact=exact,
+        n_events=reduce(np.add, gather("n_events")),
+        first_date=reduce(np.minimum, gather("first_date")),
+        last_date=reduce(np.maximum, gather("last_date")),
         report=report,
         params=params,
         pair_offender=pair_offender,
         pair_victim=pair_victim,
     )
+
+
+def merge_scores(*scores: Scores) -> Scores:
+    """Scores of disjoint sets of events, as if scored together (exact sums: bit for bit)."""
+    return merge_partials([partial_from_scores(s) for s in scores]).to_scores()
 
 
 def partial_from_scores(scores: Scores) -> Partial:
@@ -213,35 +234,19 @@ def partial_from_scores(scores: Scores) -> Partial:
             "use crimeharm.Scorer, which keeps the distinct offender-victim pairs"
         )
         raise ParameterError(msg)
+    exact = scores.exact
+    if exact is None:
+        msg = "these scores carry no exact sums (built by hand?): score the events to merge them"
+        raise ParameterError(msg)
     return Partial(
         offender_id=scores.offender_id,
-        harm=scores.harm,
-        count=scores.count,
-        first=scores.first,
-        last=scores.last,
+        exact=exact,
+        n_events=scores.n_events,
+        first_date=scores.first_date,
+        last_date=scores.last_date,
         report=scores.report,
         params=scores.params,
     )
-
-
-def _as_events(chunk: Any, options: dict[str, Any]) -> Events:
-    if isinstance(chunk, Events):
-        if options:
-            msg = f"read options {sorted(options)} apply to frames and tables, not to Events"
-            raise ParameterError(msg)
-        return chunk
-    module = type(chunk).__module__.split(".")[0]
-    if module == "pyarrow":
-        return Events.from_arrow(chunk, **options)
-    if module == "pandas":
-        return Events.from_pandas(chunk, **options)
-    if module == "polars":
-        return Events.from_polars(chunk, **options)
-    msg = (
-        "add() takes crimeharm.Events, a pyarrow Table/RecordBatch or a pandas/polars DataFrame "
-        f"(got {type(chunk).__name__})"
-    )
-    raise ParameterError(msg)
 
 
 _DONE = object()
@@ -301,40 +306,20 @@ class Scorer:
     >>> scorer.top(100)                                                       # doctest: +SKIP
 
     Arguments are those of [`crimeharm.score`][crimeharm.score]. ``result()`` equals ``score()`` of
-    all the events added: counts, dates, victims and report exactly, harm within a relative 1e-9.
+    all the events added, harm bit for bit included, in any chunking and merge order.
     """
 
-    def __init__(
-        self,
-        scheme: WeightScheme | str,
-        *,
-        as_of: Any,
-        window_days: int | None = None,
-        decay: Decay | str | None = None,
-        on_unknown: OnUnknown = "raise",
-        fallback_weight: float | None = None,
-    ) -> None:
-        from ..core.scoring import _as_of, resolve_decay, resolve_scheme
-
-        self._options: dict[str, Any] = {
-            "scheme": resolve_scheme(scheme),
-            "as_of": _as_of(as_of),
-            "window_days": window_days,
-            "decay": resolve_decay(decay),
-            "on_unknown": on_unknown,
-            "fallback_weight": fallback_weight,
-        }
+    def __init__(self, scheme: WeightScheme | str, **scoring: Unpack[ScoringArgs]) -> None:
+        self._options = ScoringOptions.build(scheme, **scoring)
         self._state: Partial | None = None
         self._owned = False  # whether the state's arrays are ours to update in place
         self._fresh: Partial | None = None  # offenders not in the state yet (no victim pairs)
         self._pending: list[Partial] = []
         self._pending_rows = 0
-        # fail now, not at the first chunk, on bad parameters
-        self._empty = self._score(no_events())
+        self._empty = empty_partial(self._options)
 
     def _score(self, events: Events) -> Partial:
-        opts = dict(self._options)
-        return partial_of(events, opts.pop("scheme"), **opts)
+        return partial_with(events, self._options)
 
     @property
     def params(self) -> ScoreParams:
@@ -347,7 +332,7 @@ class Scorer:
         ``options`` (column names, ...) go to ``Events.from_arrow``/``from_pandas``/
         ``from_polars``. Returns the scorer, so calls chain.
         """
-        self._push(self._score(_as_events(events, options)))
+        self._push(self._score(as_events(events, options)))
         return self
 
     def add_many(self, chunks: Iterable[Any], *, prefetch: int = 1, **options: Any) -> Scorer:
@@ -416,26 +401,31 @@ class Scorer:
         if not self._owned:  # arrays shared with a caller of partial(): copy before writing
             state = attrs.evolve(
                 state,
-                harm=state.harm.copy(),
-                count=state.count.copy(),
-                first=state.first.copy(),
-                last=state.last.copy(),
+                exact=ExactSums(state.exact.whole.copy(), state.exact.frac.copy()),
+                n_events=state.n_events.copy(),
+                first_date=state.first_date.copy(),
+                last_date=state.last_date.copy(),
             )
             self._owned = True
         rows = at[found]
-        state.harm[rows] += part.harm[found]  # ids are unique: no repeated rows
-        state.count[rows] += part.count[found]
-        state.first[rows] = np.minimum(state.first[rows], part.first[found])
-        state.last[rows] = np.maximum(state.last[rows], part.last[found])
+        # ids are unique: no repeated rows; two fractions below 2**62 add below 2**63
+        whole, frac = state.exact.whole, state.exact.frac
+        whole[rows] += part.exact.whole[found]
+        frac[rows] += part.exact.frac[found]
+        whole[rows] += frac[rows] >> np.int64(62)
+        frac[rows] &= np.int64((1 << 62) - 1)
+        state.n_events[rows] += part.n_events[found]
+        state.first_date[rows] = np.minimum(state.first_date[rows], part.first_date[found])
+        state.last_date[rows] = np.maximum(state.last_date[rows], part.last_date[found])
         state = attrs.evolve(state, report=state.report.merge(part.report))
         new = ~found
         if new.any():
             fresh = Partial(
                 offender_id=part.offender_id[new],
-                harm=part.harm[new],
-                count=part.count[new],
-                first=part.first[new],
-                last=part.last[new],
+                exact=part.exact.take(new),
+                n_events=part.n_events[new],
+                first_date=part.first_date[new],
+                last_date=part.last_date[new],
                 report=_NO_ROWS,
                 params=part.params,
             )
@@ -483,23 +473,14 @@ def score_file(
     path: str | Path,
     scheme: WeightScheme | str,
     *,
-    as_of: Any,
-    window_days: int | None = None,
-    decay: Decay | str | None = None,
-    on_unknown: OnUnknown = "raise",
-    fallback_weight: float | None = None,
     chunk_rows: int = 1_000_000,
-    **options: Any,
+    **keywords: Any,
 ) -> Scores:
-    """Score a CSV or Parquet file of any size in bounded memory (see
-    [`Scorer`][crimeharm.Scorer]).
+    """Score a CSV or Parquet file of any size in bounded memory (see [`Scorer`][crimeharm.Scorer]).
+
+    ``keywords`` are the scoring keywords of [`crimeharm.score`][crimeharm.score] and the read
+    options of [`crimeharm.read_csv`][crimeharm.read_csv] /
+    [`crimeharm.read_parquet`][crimeharm.read_parquet].
     """
-    scorer = Scorer(
-        scheme,
-        as_of=as_of,
-        window_days=window_days,
-        decay=decay,
-        on_unknown=on_unknown,
-        fallback_weight=fallback_weight,
-    )
-    return scorer.add_file(path, chunk_rows=chunk_rows, **options).result()
+    scoring, read_options = split_keywords(keywords)
+    return Scorer(scheme, **scoring).add_file(path, chunk_rows=chunk_rows, **read_options).result()

@@ -51,7 +51,7 @@ def assert_scores_equal(
         _fail(f"cannot compare {type(a).__name__} with {type(b).__name__}")
     if a.offender_id.dtype.kind != b.offender_id.dtype.kind:
         _fail(f"offender_id dtypes differ: {a.offender_id.dtype} != {b.offender_id.dtype}")
-    columns = ["offender_id", "count", "first", "last"]
+    columns = ["offender_id", "n_events", "first_date", "last_date"]
     if isinstance(a, Ranking):
         columns.insert(0, "rank")
     for name in columns:
