@@ -63,7 +63,7 @@ __all__ = [
 _DAY = np.timedelta64(1, "D")
 Selector = slice | npt.NDArray[np.intp]
 
-#: Reason codes of :attr:`Contributions.reason` (0: the row counts).
+#: Reason codes of `Contributions.reason` (0: the row counts).
 COUNTED, AFTER, OUTSIDE, UNKNOWN, MISSING_KEY = range(5)
 _UNKNOWN_LIVE = 5  # stats slot: unknown-code rows that would otherwise count
 STATS = 6

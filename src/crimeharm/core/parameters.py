@@ -40,7 +40,7 @@ _ON_UNKNOWN = ("raise", "skip", "fallback")
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _MISSING: Any = object()
 
-#: The scoring keywords (:class:`ScoringArgs`), to split them from other keywords.
+#: The scoring keywords (`ScoringArgs`), to split them from other keywords.
 SCORING_KEYS = ("as_of", "window_days", "decay", "on_unknown", "fallback_weight", "by")
 
 

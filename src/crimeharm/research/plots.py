@@ -253,18 +253,13 @@ def timeline(
     Counted events are filled circles whose area grows with weight x decay; events that do
     not count (outside the window, after ``as_of``, or skipped codes) are grey crosses. Vertical
     lines mark ``as_of`` and the window's first day. The title gives the offender's harm
-    and id (output you asked for: keep the figure as private as the data).
+    and id (output you asked for: keep the figure as private as the data). ``scoring``: the
+    keywords of [`crimeharm.score`][crimeharm.score] (``as_of`` required).
 
     Args:
         events: The events holding the offender's.
         scheme: A weight scheme or the name of a registered one.
         offender_id: The offender drawn.
-        as_of: The date scored as of, as for [`crimeharm.score`][crimeharm.score].
-        window_days: Count events less than this many days old (None: every event up to
-            ``as_of``).
-        decay: A recency decay, a registered decay name, or None.
-        on_unknown: As for [`crimeharm.score`][crimeharm.score].
-        fallback_weight: As for [`crimeharm.score`][crimeharm.score].
         ax: Draw on this matplotlib axes instead of a new figure.
 
     Returns:
