@@ -255,7 +255,8 @@ def test_unwritable_output_exits_2_naming_the_file(
     status, out, err = run(capsys, *rank_args(events_csv, "--output", str(target)))
     assert status == 2
     assert out == ""
-    assert err == f"crimeharm: error: cannot open {str(target)!r}: No such file or directory\n"
+    folder = str(target.parent)
+    assert err == f"crimeharm: error: --output {target}: the folder {folder!r} does not exist\n"
 
 
 def test_report_file_has_accounting_and_no_offender_ids(
@@ -706,7 +707,7 @@ def test_output_never_replaces_the_events_file(
     before = events_csv.read_bytes()
     status, _, err = run(capsys, *rank_args(events_csv, "-o", str(events_csv)))
     assert status == 2
-    assert "events file itself" in err
+    assert "is the events file: it would be overwritten" in err
     assert events_csv.read_bytes() == before
 
 

@@ -10,7 +10,16 @@ from typing import IO, Any
 import crimeharm as ch
 
 from ..io import write as _output
-from .common import EXIT_OK, PROG, add_output_options, date_arg, emit, positive_int, render
+from .common import (
+    EXIT_OK,
+    PROG,
+    add_output_options,
+    date_arg,
+    emit,
+    output_format,
+    positive_int,
+    render,
+)
 
 #: The published figure the demo compares with (a key of concentration.PUBLISHED_FIGURES).
 DEMO_FIGURE = "northamptonshire-2010-16"
@@ -59,6 +68,9 @@ def run(args: argparse.Namespace) -> int:
     from ..builtin.demo import make_demo_events
     from ..research.concentration import PUBLISHED_FIGURES, power_few, top_share
 
+    output_format(args)  # from --output's extension when --format is not given
+    asked = (("--output", args.output), ("--save-events", args.save_events))
+    _output.check_outputs({label: path for label, path in asked if path is not None})
     started = time.perf_counter()
     events = make_demo_events(args.events, seed=args.seed, as_of=args.as_of, years=args.years)
     span = int((np.datetime64(args.as_of, "D") - events.date.min()).astype(int)) + 1
@@ -91,12 +103,12 @@ def run(args: argparse.Namespace) -> int:
     ]
     summary = _concentration_text(concentration)
     extra = {"demo": {"events": len(events), "seed": args.seed}, "concentration": concentration}
-    text = render(ranking, args.format, header, extra)
+    text = render(ranking, args.format, header, extra, escape=args.csv_escape)
     if args.format == "table" and args.output is None:
         text += "\n" + summary
     emit(text, args.output, rows=len(ranking))
-    if args.format == "csv" or (args.format == "table" and args.output is not None):
-        target: IO[str] = sys.stderr if args.format == "csv" else sys.stdout
+    if args.format in ("csv", "tsv") or (args.format == "table" and args.output is not None):
+        target: IO[str] = sys.stderr if args.format in ("csv", "tsv") else sys.stdout
         target.write(summary)
     if args.debug:
         sys.stderr.write(f"{PROG}: demo took {elapsed:.2f} s\n")
