@@ -375,8 +375,14 @@ def escape_cell(text: str) -> str:
 
 
 def unescape_cell(text: str) -> str:
-    """The original text of a cell written by :func:`escape_cell`."""
-    return text[1:] if text.startswith(ESCAPE_PREFIX) else text
+    """The original text of a cell written by :func:`escape_cell`.
+
+    Only a ``'`` that :func:`escape_cell` would have added is removed (one followed by a formula
+    start or another ``'``), so text such as ``'abc`` from elsewhere is returned unchanged.
+    """
+    if text[:1] == ESCAPE_PREFIX and text[1:2] and text[1] in (*FORMULA_STARTS, ESCAPE_PREFIX):
+        return text[1:]
+    return text
 
 
 def _cell(value: Any, escape: bool) -> Any:
