@@ -37,24 +37,25 @@ class InputError(ParameterError):
     """A bad command-line value found after parsing (a column that does not exist, ...)."""
 
 
-def non_negative_int(text: str) -> int:
+def _whole_number(text: str, *, minimum: int) -> int:
     try:
         value = int(text)
     except ValueError:
-        msg = f"must be a whole number (got {text!r})"
-        raise argparse.ArgumentTypeError(msg) from None
-    if value < 0:
-        msg = f"must be >= 0 (got {value})"
+        value = None
+    if value is None or value < minimum:
+        msg = f"must be a whole number >= {minimum} (got {text!r})"
         raise argparse.ArgumentTypeError(msg)
     return value
+
+
+def non_negative_int(text: str) -> int:
+    """A whole number >= 0 (one wording for every out-of-range value)."""
+    return _whole_number(text, minimum=0)
 
 
 def positive_int(text: str) -> int:
-    value = non_negative_int(text)
-    if value == 0:
-        msg = "must be > 0"
-        raise argparse.ArgumentTypeError(msg)
-    return value
+    """A whole number >= 1 (``0`` and ``-10`` get the same message)."""
+    return _whole_number(text, minimum=1)
 
 
 def date_arg(text: str) -> str:

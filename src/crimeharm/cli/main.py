@@ -25,7 +25,7 @@ from typing import Any
 
 import crimeharm as ch
 
-from ..errors import CrimeHarmError, MissingDependencyError
+from ..errors import CrimeHarmError, MissingDependencyError, PluginWarning
 from .common import (
     EXIT_BAD_INPUT,
     EXIT_BROKEN_PIPE,
@@ -82,6 +82,7 @@ def _one_line_warnings() -> Iterator[None]:
 
     with warnings.catch_warnings():
         warnings.showwarning = show
+        warnings.simplefilter("always", PluginWarning)  # shown, even where warnings are errors
         yield
 
 
