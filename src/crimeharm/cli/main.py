@@ -77,7 +77,14 @@ def _terminate_as_exception() -> Iterator[None]:
 def _one_line_warnings() -> Iterator[None]:
     """Warnings (a broken plugin, ...) as one line each on stderr: ``crimeharm: warning: ...``."""
 
-    def show(message: Any, category: Any, filename: str, lineno: int, *args: Any) -> None:
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: Any = None,
+        line: str | None = None,
+    ) -> None:
         sys.stderr.write(f"{PROG}: warning: {' '.join(str(message).split())}\n")
 
     with warnings.catch_warnings():

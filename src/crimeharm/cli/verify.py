@@ -132,8 +132,8 @@ def _compare(expected: str, found: str, fmt: str) -> str | None:
             return f"the file has {len(got) - 1:,} ranked rows, a new score gives {len(want) - 1:,}"
         return None
     want_lines, got_lines = expected.splitlines(), found.splitlines()
-    for line, (a, b) in enumerate(zip(want_lines, got_lines, strict=False), start=1):
-        if a != b:
+    for line, (want_line, got_line) in enumerate(zip(want_lines, got_lines, strict=False), 1):
+        if want_line != got_line:
             return f"line {line} differs"
     if len(want_lines) != len(got_lines):
         return f"the file has {len(got_lines):,} lines, a new score gives {len(want_lines):,}"
