@@ -12,6 +12,7 @@ import io
 import json
 import math
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -1155,3 +1156,42 @@ def test_pseudonymise_command_with_a_key_from_the_environment_or_a_file(
     argv = ["pseudonymise", str(ranking), "-o", str(key_file), "--key-file", str(key_file)]
     assert run(capsys, *argv)[0] == 2
     assert key_file.read_bytes() == b"a key of at least sixteen bytes\n"
+
+
+# -- docs/cli.md stays true ------------------------------------------------------------------------
+
+
+def test_cli_page_commands_run_and_their_outputs_match(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every ``$ crimeharm`` line of docs/cli.md runs (in page order, file blocks written first);
+    an ``Output`` block after a console block is what its last command printed on stdout."""
+    from test_docs import ROOT, _is_file, _normalise, fenced_blocks
+
+    monkeypatch.chdir(tmp_path)
+    blocks = fenced_blocks((ROOT / "docs" / "cli.md").read_text(encoding="utf-8"))
+    for block in blocks:
+        if _is_file(block):
+            Path(block.title).write_text(block.code + "\n", encoding="utf-8")
+    compared = 0
+    for k, block in enumerate(blocks):
+        if block.lang != "console":
+            continue
+        printed = ""
+        for raw in block.code.splitlines():
+            if not raw.startswith("$ crimeharm "):
+                continue
+            done = subprocess.run(
+                [sys.executable, "-m", "crimeharm", *shlex.split(raw[len("$ crimeharm ") :])],
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
+            )
+            assert done.returncode == 0, f"cli.md:{block.line}: {raw!r}: {done.stderr}"
+            printed = done.stdout
+        following = blocks[k + 1] if k + 1 < len(blocks) else None
+        if following is not None and following.title == "Output":
+            assert _normalise(printed) == _normalise(following.code), f"cli.md:{following.line}"
+            compared += 1
+    assert compared >= 3
