@@ -1117,6 +1117,17 @@ def test_error_messages_never_print_an_id(
     assert "777101" not in out + err
 
 
+@pytest.mark.xfail(reason="the reader's message lists the first row as column names (io branch)")
+def test_a_file_without_its_header_row_is_an_error_that_prints_no_id(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "events.csv"
+    path.write_text("777101,046/00,2023-07-01\n777102,046/00,2023-07-02\n", encoding="utf-8")
+    status, out, err = run(capsys, *rank_args(path))
+    assert status == 2
+    assert "777101" not in out + err
+
+
 def test_pseudonymise_command_with_a_key_from_the_environment_or_a_file(
     capsys: pytest.CaptureFixture[str], events_csv: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

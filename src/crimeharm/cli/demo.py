@@ -16,6 +16,7 @@ from .common import (
     add_output_options,
     date_arg,
     emit,
+    non_negative_int,
     output_format,
     positive_int,
     render,
@@ -46,7 +47,9 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
         metavar="N",
         help=f"events to generate (default {DEFAULT_EVENTS:,}: five years of one force)",
     )
-    demo.add_argument("--seed", type=int, default=20230718, help="random seed (default 20230718)")
+    demo.add_argument(
+        "--seed", type=non_negative_int, default=20230718, help="random seed (default 20230718)"
+    )
     demo.add_argument(
         "--years", type=positive_int, default=5, metavar="N", help="years of data (default 5)"
     )

@@ -178,7 +178,7 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def check_outputs(
-    outputs: Mapping[str, str | Path], inputs: Mapping[str, str | Path] = {}
+    outputs: Mapping[str, str | Path], inputs: Mapping[str, str | Path] | None = None
 ) -> dict[str, Path]:
     """Check, before any work, that a run's output files can be written; their resolved paths.
 
@@ -188,7 +188,7 @@ def check_outputs(
     or a device, and must lie in a folder that exists and is writable. Raises
     :class:`OutputPathError` naming the first problem.
     """
-    resolved_inputs = {label: Path(os.path.realpath(p)) for label, p in inputs.items()}
+    resolved_inputs = {label: Path(os.path.realpath(p)) for label, p in (inputs or {}).items()}
     resolved: dict[str, Path] = {}
     for label, asked in outputs.items():
         target = Path(os.path.realpath(asked))
