@@ -955,6 +955,38 @@ def test_two_runs_racing_for_one_output_never_mix_ranking_and_manifest(events_cs
     assert not [p for p in events_csv.parent.iterdir() if p.name.endswith(_output.TEMP_SUFFIX)]
 
 
+def test_a_second_commit_waits_while_the_first_is_between_its_renames(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import threading
+
+    ranking, manifest = tmp_path / "r.csv", tmp_path / "r.csv.manifest.json"
+    midway, release = threading.Event(), threading.Event()
+    real_install = _output._install
+
+    def install(tmp: Path, target: Path) -> None:
+        real_install(tmp, target)
+        if threading.current_thread().name == "first" and target == ranking:
+            midway.set()  # the first run has renamed its ranking, not yet its manifest
+            release.wait(60)
+
+    monkeypatch.setattr(_output, "_install", install)
+    files = {name: [(ranking, f"{name}\n"), (manifest, f"{name}\n")] for name in ("A", "B")}
+    first = threading.Thread(target=_output.commit_outputs, args=(files["A"],), name="first")
+    second = threading.Thread(target=_output.commit_outputs, args=(files["B"],), name="second")
+    first.start()
+    assert midway.wait(60)
+    second.start()
+    second.join(0.5)
+    # the second commit holds back (without the folder lock it would rename both files now)
+    assert second.is_alive()
+    assert ranking.read_text(encoding="utf-8") == "A\n"
+    release.set()
+    first.join(60)
+    second.join(60)
+    assert ranking.read_text(encoding="utf-8") == manifest.read_text(encoding="utf-8") == "B\n"
+
+
 # -- issue 10: CSV cells a spreadsheet would run ---------------------------------------------------
 
 DANGEROUS_IDS = ["=1+1", "+4412", "-7", "@SUM(A1)", "'=already"]  # the reader trims tab, CR
