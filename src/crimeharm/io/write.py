@@ -81,7 +81,7 @@ def _temp_name_pattern(target: Path) -> re.Pattern[str]:
 
 
 def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
+    if pid == os.getpid() or os.name == "nt":  # on Windows os.kill(pid, 0) would end it
         return True
     try:
         os.kill(pid, 0)
