@@ -928,6 +928,25 @@ def test_sigterm_removes_temporary_files_and_writes_nothing(events_csv: Path) ->
     assert sorted(p.name for p in events_csv.parent.iterdir()) == ["events.csv"]
 
 
+def test_temporary_files_of_a_run_killed_with_sigkill_are_removed_by_the_next_run(
+    capsys: pytest.CaptureFixture[str], events_csv: Path
+) -> None:
+    out = events_csv.parent / "r.csv"
+    argv = rank_args(events_csv, "-o", str(out))
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _SLOW_COMMIT, *argv], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == "writing\n"
+    proc.kill()  # SIGKILL: no handler runs, the temporary files stay
+    proc.communicate(timeout=60)
+    left = [p.name for p in events_csv.parent.iterdir() if p.name.endswith(_output.TEMP_SUFFIX)]
+    assert len(left) == 2  # the ranking's and the manifest's
+    assert run(capsys, *argv)[0] == 0
+    names = sorted(p.name for p in events_csv.parent.iterdir())
+    assert names == ["events.csv", "r.csv", "r.csv.manifest.json"]
+
+
 _RACER = """
 import sys
 from crimeharm import cli
