@@ -1,16 +1,16 @@
 """How concentrated is harm? Gini, the "power few", by offence group and by victim.
 
 Scores a synthetic force (``crimeharm.builtin.demo``, calibrated so that harm is about as
-concentrated as published for Northamptonshire Police 2010-16) with the CCHI 2020 over five years
-and prints the share of harm held by the top 1%, 2%, 3%, 7% and 10% of offenders, how few offenders
-hold 50/80/90% of it, the published "power few" figures next to the same shares here, and the Gini
-by offence group and over victims.
+concentrated as published for Northamptonshire Police 2010-16) with the CCHI 2020 over all seven
+years it covers and prints the share of harm held by the top 1%, 2%, 3%, 7% and 10% of
+offenders, how few offenders hold 50/80/90% of it, the published "power few" figures next to
+the same shares here, and the Gini by offence group and over victims.
 """
 
 from __future__ import annotations
 
 import crimeharm as ch
-from crimeharm.builtin.demo import make_demo_events
+from crimeharm.builtin.demo import DEFAULT_YEARS, make_demo_events
 from crimeharm.research.concentration import (
     compare_with_published,
     concentration,
@@ -19,7 +19,7 @@ from crimeharm.research.concentration import (
 )
 
 AS_OF = "2023-07-18"
-WINDOW = 1827  # the demo's five years, every event counts
+WINDOW = round(DEFAULT_YEARS * 365.25)  # the demo's seven years: every event counts
 
 
 def main() -> int:

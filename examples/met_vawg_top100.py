@@ -102,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=100, help="how many offenders to list")
     args = parser.parse_args(argv)
 
-    events = make_demo_events(args.events, seed=args.seed, as_of=AS_OF)
+    events = make_demo_events(args.events, seed=args.seed, as_of=AS_OF, years=5)
     in_groups = events.select(scheme=ch.get_scheme("cchi-2020"), groups=list(GROUPS))
     scores = vawg_scores(events)
     top = scores.top(args.top)

@@ -6,7 +6,7 @@ sexual offences against a person (victim_id != 0) as a stand-in. Perpetrators wi
 victims in three years are eligible (as MATAC); each is banded 1-5 (quintiles over the
 eligible) on recency, frequency, gravity (CCHI days) and victims, and ranked by the sum.
 
-Run:  python examples/rfg_domestic_abuse.py [--events 290000] [--top 10]
+Run:  python examples/rfg_domestic_abuse.py [--events 327566] [--top 10]
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import argparse
 import numpy as np
 
 import crimeharm as ch
-from crimeharm.builtin.demo import make_demo_events
+from crimeharm.builtin.demo import DEFAULT_EVENTS, make_demo_events
 from crimeharm.plugins import get_scorer
 from crimeharm.research.sensitivity import jaccard
 
@@ -25,7 +25,7 @@ AS_OF = "2023-07-18"
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=290_000, help="demo events to generate")
+    parser.add_argument("--events", type=int, default=DEFAULT_EVENTS, help="demo events")
     parser.add_argument("--top", type=int, default=10, help="rows of the ranking to print")
     args = parser.parse_args(argv)
 

@@ -5,7 +5,7 @@ windows and exponential half-lives, prints how much each setting's top 100 overl
 (5-year window, no decay), then puts bootstrap confidence intervals on the ranks of the
 baseline's top 10.
 
-Run:  python examples/sensitivity_sweep.py [--events 290000] [--top 100] [--boot 200]
+Run:  python examples/sensitivity_sweep.py [--events 327566] [--top 100] [--boot 200]
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import argparse
 import time
 
 import crimeharm as ch
-from crimeharm.builtin.demo import make_demo_events
+from crimeharm.builtin.demo import DEFAULT_EVENTS, make_demo_events
 from crimeharm.research.sensitivity import bootstrap_ranks, sweep
 
 AS_OF = "2023-07-18"
@@ -22,7 +22,7 @@ AS_OF = "2023-07-18"
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=290_000, help="demo events to generate")
+    parser.add_argument("--events", type=int, default=DEFAULT_EVENTS, help="demo events")
     parser.add_argument("--top", type=int, default=100, help="size of the top-n set")
     parser.add_argument("--boot", type=int, default=200, help="bootstrap replicates")
     args = parser.parse_args(argv)

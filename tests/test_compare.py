@@ -206,3 +206,69 @@ def test_churn_over_time() -> None:
         assert {m.offender_id for m in c.left} <= top_a - top_b
     with pytest.raises(ParameterError, match="distinct"):
         churn_over_time(events, SCHEME, [AS_OF, AS_OF])
+
+
+# -- which offenders enter the correlation: stated, chosen, never silent --------------------------
+
+
+def _by_hand() -> tuple[ch.Scores, ch.Scores]:
+    # a: 1 > 2 > 3 > 4; b: 4 > 1 > 5 > 2 (3 has no event in b, 5 none in a)
+    ev_a = ch.Events(
+        offender_id=[1, 2, 3, 4], offence_code=["D", "C", "B", "A"], date=["2023-01-01"] * 4
+    )
+    ev_b = ch.Events(
+        offender_id=[4, 1, 5, 2], offence_code=["D", "C", "B", "A"], date=["2023-01-01"] * 4
+    )
+    return ch.score(ev_a, SCHEME, as_of=AS_OF), ch.score(ev_b, SCHEME, as_of=AS_OF)
+
+
+def test_missing_zero_and_drop_on_scores() -> None:
+    a, b = _by_hand()
+    zero = compare(a, b, n=2)
+    assert zero.missing == "zero"
+    assert zero.n_offenders == 5
+    drop = compare(a, b, n=2, missing="drop")
+    assert drop.missing == "drop"
+    assert drop.n_offenders == 3  # ids 1, 2, 4 are in both
+    x, y = [3650.0, 100.0, 1.0], [100.0, 1.0, 3650.0]
+    assert drop.kendall_tau_b == pytest.approx(_tau_b_reference(x, y))
+    assert drop.spearman == pytest.approx(spearman(x, y))
+
+
+def test_rankings_drop_missing_and_refuse_zero() -> None:
+    a, b = _by_hand()
+    c = compare(a.top(3), b.top(3), n=2)
+    assert c.missing == "drop"
+    assert c.n_offenders == 1  # top3 a = {1, 2, 3}, top3 b = {4, 1, 5}: only 1 is in both
+    with pytest.raises(ParameterError, match="missing='zero' needs two Scores"):
+        compare(a.top(3), b, missing="zero")
+    with pytest.raises(ParameterError, match="'zero' or 'drop'"):
+        compare(a, b, missing="nan")  # type: ignore[arg-type]
+
+
+def test_absent_offender_is_not_scored_or_not_in_top_k() -> None:
+    a, b = _by_hand()
+    # on Scores: offender 3 has no event in b, so it is "not scored" there with harm 0
+    left = compare(a, b, n=3).left
+    assert [(m.offender_id, m.status_b, m.harm_b) for m in left] == [
+        (3, "not scored", 0.0),
+        (2, "ranked", 1.0),
+    ]
+    # on a Ranking of 2 rows: offender 2 is ranked 4th in b, below the cut: harm unknown
+    left = compare(a.top(2), b.top(2), n=2).left
+    assert [m.offender_id for m in left] == [2]
+    assert left[0].status_b == "not in top 2"
+    assert left[0].rank_b is None
+    assert math.isnan(left[0].harm_b)
+    assert left[0].to_dict()["status_b"] == "not in top 2"
+
+
+def test_every_printed_comparison_states_the_convention() -> None:
+    a, b = _by_hand()
+    assert "one missing from a side has harm 0" in repr(compare(a, b, n=2))
+    assert "one missing from a side is left out" in repr(compare(a.top(2), b.top(2), n=2))
+    table = compare_schemes(
+        _events(3), {"s": SCHEME, "flat": FLAT}, as_of=AS_OF, n=10, missing="drop"
+    )
+    assert repr(table).splitlines()[-1].startswith("missing='drop': correlations over")
+    assert table.to_records()[0]["missing"] == "drop"

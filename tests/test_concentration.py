@@ -73,6 +73,19 @@ def test_generalized_gini_worked_examples() -> None:
     assert generalized_gini(crimes, n_events=20) == pytest.approx(gini(crimes))
 
 
+def test_generalized_gini_unbiased_is_lorenzgini_default() -> None:
+    """lorenzgini's gini(x) (unbiased = TRUE) multiplies G' by m / (m - 1), m = min(n, N)."""
+    crimes = [5, 2, 1] + [0] * 7  # 8 crimes, 10 places: m = 8
+    assert generalized_gini(crimes, n_events=8, unbiased=True) == pytest.approx(0.75 * 8 / 7)
+    crimes = [10, 8, 2] + [0] * 7  # 20 crimes, 10 places: m = 10
+    assert generalized_gini(crimes, n_events=20, unbiased=True) == pytest.approx(
+        gini(crimes) * 10 / 9
+    )
+    # off by default, and undefined for a single unit or event
+    assert generalized_gini(crimes, n_events=20) == pytest.approx(gini(crimes))
+    assert math.isnan(generalized_gini([3.0], n_events=3, unbiased=True))
+
+
 @given(n_units=st.integers(2, 200), data=st.data())
 def test_generalized_gini_is_zero_at_maximal_equality(n_units: int, data: st.DataObject) -> None:
     n_events = data.draw(st.integers(1, n_units))

@@ -7,7 +7,9 @@ unique), never copied from a previous run.
 from __future__ import annotations
 
 import math
+import sys
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -16,11 +18,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import crimeharm as ch
-from crimeharm.builtin.demo import DEFAULT_EVENTS, make_demo_events
+from crimeharm.builtin.demo import DEFAULT_EVENTS, DEFAULT_YEARS, make_demo_events
 from crimeharm.errors import ParameterError
 
 AS_OF = np.datetime64("2023-07-18", "D")
-SPAN = round(5 * 365.25)  # days in the default five years
+SPAN = round(DEFAULT_YEARS * 365.25)  # days in the default seven years
 
 
 @cache
@@ -106,19 +108,27 @@ def test_common_offences_are_low_harm_and_grave_ones_rare() -> None:
 def test_offending_is_heavy_tailed() -> None:
     events = default_events()
     _, per_offender = np.unique(events.offender_id, return_counts=True)
-    assert 0.5 < np.mean(per_offender == 1) < 0.8  # most offenders appear once
+    assert 0.2 < np.mean(per_offender == 1) < 0.4  # the largest group appears once
     assert per_offender.max() >= 50  # and a few offend very often
     top5 = np.sort(per_offender)[::-1][: math.ceil(0.05 * per_offender.size)]
     assert top5.sum() / per_offender.sum() > 0.25
 
 
-def test_about_36000_offenders_in_each_year() -> None:
+def test_size_and_events_per_offender_match_northamptonshire() -> None:
+    """Northamptonshire 2010-16: 327,566 crimes by 39,545 offenders over 7 years (8.28 each)."""
     events = default_events()
-    year = (AS_OF - events.date).astype(np.int64) // 365
-    for k in range(5):
-        distinct = np.unique(events.offender_id[year == k]).size
-        assert 32_000 <= distinct <= 40_000, (k, distinct)
-    assert len(events) == DEFAULT_EVENTS
+    assert len(events) == DEFAULT_EVENTS == 327_566
+    assert DEFAULT_YEARS == 7
+    offenders = np.unique(events.offender_id).size
+    assert abs(offenders / 39_545 - 1) < 0.03, offenders
+    assert abs(len(events) / offenders / (327_566 / 39_545) - 1) < 0.03
+
+
+def test_events_per_offender_holds_for_other_seeds_and_sizes() -> None:
+    for seed, n in ((1, 100_000), (2, 400_000)):
+        events = make_demo_events(n, seed=seed)
+        per_offender = n / np.unique(events.offender_id).size
+        assert 7.5 <= per_offender <= 9.0, (seed, n, per_offender)
 
 
 def test_harm_concentration_matches_the_published_figure() -> None:
@@ -128,7 +138,7 @@ def test_harm_concentration_matches_the_published_figure() -> None:
     assert 0.04 <= offenders_holding(harm, 0.80) <= 0.10
     # and harm is far more concentrated than offending volume
     _, per_offender = np.unique(default_events().offender_id, return_counts=True)
-    assert top_share(per_offender.astype(float), 0.07) < top_share(harm, 0.07) - 0.3
+    assert top_share(per_offender.astype(float), 0.07) < top_share(harm, 0.07) - 0.2
 
 
 def test_concentration_holds_for_other_seeds_and_sizes() -> None:
@@ -201,3 +211,60 @@ def test_women_and_girls_filter_selects_female_victims() -> None:
 def test_bad_parameters_are_named(kwargs: dict[str, object], words: str) -> None:
     with pytest.raises(ParameterError, match=words):
         make_demo_events(**kwargs)  # type: ignore[arg-type]
+
+
+# -- the command speaks to an analyst -------------------------------------------------------------
+
+
+def _demo(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[str, str]:
+    from crimeharm.cli.main import main
+
+    assert main(["demo", *args]) == 0
+    captured = capsys.readouterr()
+    return captured.out, captured.err
+
+
+def test_demo_states_unit_meaning_calibration_and_next_steps(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    saved = tmp_path / "demo.csv"
+    out, _ = _demo(capsys, "--events", "5000", "--top", "3", "--save-events", str(saved))
+    assert "days of custody" in out
+    assert "not a prediction of risk" in out
+    assert "Calibrated to Northamptonshire Police" in out
+    assert "327,566 crimes, 39,545 offenders" in out
+    assert "8.28 per offender" in out
+    explain = next(line for line in out.splitlines() if "crimeharm explain" in line).split()
+    report = next(line for line in out.splitlines() if "crimeharm report" in line).split()
+    assert report[:3] == ["crimeharm", "report", str(saved)]
+    # the explain line names the top offender of this demo, and running it works
+    offender = explain[explain.index("--offender") + 1]
+    events = ch.read_csv(saved)
+    assert int(offender) in set(events.offender_id.tolist())
+    from crimeharm.cli.main import main
+
+    assert main(explain[1:]) == 0
+    explained = capsys.readouterr().out
+    ranked = out.splitlines()[5].split()  # rank 1's row of the table
+    assert ranked[1] == offender
+    assert f"harm {float(ranked[2].replace(',', '')):,.2f} days" in explained
+
+
+def test_demo_next_steps_repeat_non_default_settings(capsys: pytest.CaptureFixture[str]) -> None:
+    out, _ = _demo(capsys, "--events", "4000", "--seed", "3", "--top", "1")
+    assert "crimeharm demo --save-events demo.csv --events 4000 --seed 3 --years 7" in out
+
+
+def test_demo_progress_line_only_on_a_terminal(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import crimeharm.cli.demo as demo_cli
+
+    monkeypatch.setattr(demo_cli, "PROGRESS_EVENTS", 1000)
+    _, err = _demo(capsys, "--events", "2000", "--top", "1")
+    assert err == ""  # captured stderr is not a terminal
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    _, err = _demo(capsys, "--events", "2000", "--top", "1")
+    assert "generating 2,000 synthetic events" in err
+    assert "scoring 2,000 events" in err
+    assert err.endswith("\r\x1b[K")  # the line is cleared at the end

@@ -1,33 +1,21 @@
-"""The docs stay true: hook docs match the hook specs, and the runnable examples run.
+"""The docs stay true: every page's outputs and prose values, hook docs, the API reference.
 
-Conventions for the pages in ``RUNNABLE`` (README.md and most of docs/):
-
-- every fenced ``python`` block runs, in page order, in one namespace per page, inside a fresh
-  temporary directory; a block whose first line starts with ``# not run`` is skipped;
-- a fenced block titled ``Output`` (```` ```text title="Output" ````) right after a python block
-  must equal what that block printed (trailing spaces ignored);
-- a block with a file-name title (```` ```text title="events.csv" ````, ```` ```python
-  title="myforce.py" ````) is written to that file before anything runs, and not run itself;
-- ``$ crimeharm ...`` lines in ``console`` blocks run as ``python -m crimeharm ...`` and must
-  exit 0.
-
+Every page (README.md and docs/*.md, found, not listed) runs as tools/update_docs.py runs it:
+python blocks in order in one namespace, ``$ crimeharm ...`` console lines in-process, and each
+``Output`` block and ``<span data-value="EXPR">`` prose value must equal what the code gives
+(see the tool's docstring for the conventions). ``python tools/update_docs.py`` rewrites them.
 Plugins a page registers at run time are unregistered afterwards.
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib
+import importlib.util
 import inspect
-import io
 import itertools
-import linecache
 import re
-import shlex
-import subprocess
 import sys
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,18 +23,25 @@ import pytest
 
 import crimeharm as ch
 from crimeharm import hookspecs
-from crimeharm.plugins import REGISTRY
 
 ROOT = Path(__file__).resolve().parents[1]
-RUNNABLE = [
-    "README.md",
-    "docs/index.md",
-    "docs/getting-started.md",
-    "docs/concepts.md",
-    "docs/plugins.md",
-    "docs/cchi.md",
-]
 PLUGINS_PAGE = ROOT / "docs" / "plugins.md"
+
+
+def _load_tool() -> Any:
+    spec = importlib.util.spec_from_file_location("update_docs", ROOT / "tools" / "update_docs.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("update_docs", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+docs = _load_tool()
+Block = docs.Block
+fenced_blocks = docs.fenced_blocks
+PAGES = [p.relative_to(ROOT).as_posix() for p in docs.pages(ROOT)]
 
 INSTALL_COMMANDS = [
     "python -m venv .venv && . .venv/bin/activate && pip install . && crimeharm demo",
@@ -54,133 +49,49 @@ INSTALL_COMMANDS = [
 ]
 
 _FENCE = re.compile(r"^(?P<fence>`{3,})(?P<info>[^`]*)$")
-_TITLE = re.compile(r'title="(?P<title>[^"]*)"')
 _HEADING = re.compile(r"^(?P<level>#{1,6})\s+(?P<text>.+?)\s*$")
 
 
-@dataclass(frozen=True)
-class Block:
-    """One fenced code block of a Markdown page."""
-
-    lang: str
-    title: str
-    code: str
-    line: int  # 1-based line of the opening fence
-
-
-def fenced_blocks(text: str) -> list[Block]:
-    """Fenced code blocks opened at column 0, in page order."""
-    blocks: list[Block] = []
-    lines = text.splitlines()
-    i = 0
-    while i < len(lines):
-        match = _FENCE.match(lines[i])
-        if not match:
-            i += 1
-            continue
-        fence, info = match["fence"], match["info"].strip()
-        lang = info.split()[0].strip("{}.") if info else ""
-        title_match = _TITLE.search(info)
-        body: list[str] = []
-        j = i + 1
-        while j < len(lines) and lines[j].rstrip() != fence:
-            body.append(lines[j])
-            j += 1
-        blocks.append(
-            Block(lang, title_match["title"] if title_match else "", "\n".join(body), i + 1)
+def run_page(path: Path) -> list[Any]:
+    """Run the page in the current directory; fail on the first stale output or value."""
+    checks = docs.run_page(path)
+    for check in checks:
+        what = "Output block" if check.kind == "output" else f"value {check.expr!r}"
+        assert check.ok, (
+            f"{path.name}:{check.line}: the {what} does not match what the example at line "
+            f"{check.source} gives (python tools/update_docs.py rewrites it):\n{check.actual}"
         )
-        i = j + 1
-    return blocks
+    return checks
 
 
-def _normalise(text: str) -> str:
-    return "\n".join(line.rstrip() for line in text.strip("\n").splitlines())
+# -- every page runs and says what its code prints --------------------------------------------
 
 
-@contextlib.contextmanager
-def _plugins_restored() -> Iterator[None]:
-    before = {name for name, _ in REGISTRY.manager.list_name_plugin()}
-    try:
-        yield
-    finally:
-        for name, _ in REGISTRY.manager.list_name_plugin():
-            if name not in before:
-                ch.unregister_plugin(name)
+def test_pages_are_discovered() -> None:
+    assert {"README.md", "docs/research.md", "docs/cli.md"} <= set(PAGES)
+    assert "docs/api.md" not in PAGES
 
 
-def _is_file(block: Block) -> bool:
-    return bool(block.title) and block.title != "Output" and "." in block.title
-
-
-def _run_console(block: Block, page: str) -> None:
-    for raw in block.code.splitlines():
-        if not raw.startswith("$ crimeharm "):
-            continue
-        args = shlex.split(raw[len("$ crimeharm ") :])
-        done = subprocess.run(
-            [sys.executable, "-m", "crimeharm", *args],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert done.returncode == 0, f"{page}:{block.line}: {raw!r} failed:\n{done.stderr}"
-
-
-def run_page(path: Path) -> int:
-    """Run every runnable block of the page at ``path`` in the current directory.
-
-    Returns the number of python blocks run.
-    """
-    page = path.name
-    blocks = fenced_blocks(path.read_text(encoding="utf-8"))
-    namespace: dict[str, Any] = {"__name__": "__docs__"}
-    ran = 0
-    with _plugins_restored():
-        for block in blocks:
-            if _is_file(block):
-                Path(block.title).write_text(block.code + "\n", encoding="utf-8")
-        for k, block in enumerate(blocks):
-            if block.lang == "console":
-                _run_console(block, page)
-                continue
-            if block.lang != "python" or _is_file(block) or block.code.startswith("# not run"):
-                continue
-            out = io.StringIO()
-            filename = f"{page}:{block.line}"
-            source = block.code + "\n"
-            linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-            code = compile(source, filename, "exec")
-            with contextlib.redirect_stdout(out):
-                exec(code, namespace)  # the docs' own examples, from this repository
-            ran += 1
-            following = blocks[k + 1] if k + 1 < len(blocks) else None
-            if following is not None and following.title == "Output":
-                assert _normalise(out.getvalue()) == _normalise(following.code), (
-                    f"{page}:{following.line}: the Output block does not match what the "
-                    f"example at line {block.line} prints:\n{out.getvalue()}"
-                )
-    return ran
-
-
-# -- runnable examples ------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("page", RUNNABLE)
-def test_examples_run(page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("page", PAGES)
+def test_page_outputs(page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))  # pages import the modules they write
     monkeypatch.delenv("CRIMEHARM_DISABLE_PLUGINS", raising=False)
+    text = (ROOT / page).read_text(encoding="utf-8")
+    lines = text.splitlines()
+    values = len(list(docs._values_between(lines, 1, len(lines) + 1)))
+    stated = sum(b.title == "Output" for b in fenced_blocks(text)) + values
     try:
-        assert run_page(ROOT / page) >= 1, f"{page} has no runnable python block"
+        checks = run_page(ROOT / page)
     finally:
         for name, module in list(sys.modules.items()):
             if str(getattr(module, "__file__", None) or "").startswith(str(tmp_path)):
                 del sys.modules[name]
+    assert len(checks) == stated, f"{page}: an Output block follows no runnable block"
 
 
-def test_output_blocks_follow_python() -> None:
-    for page in RUNNABLE:
+def test_output_blocks_follow_code() -> None:
+    for page in PAGES:
         blocks = fenced_blocks((ROOT / page).read_text(encoding="utf-8"))
         for before, block in itertools.pairwise(blocks):
             if block.title == "Output":
@@ -189,7 +100,10 @@ def test_output_blocks_follow_python() -> None:
 
 def test_fenced_blocks_parser() -> None:
     text = 'a\n```python\nx = 1\n```\n\n```text title="Output"\n1\n```\n'
-    assert fenced_blocks(text) == [Block("python", "", "x = 1", 2), Block("text", "Output", "1", 6)]
+    assert fenced_blocks(text) == [
+        Block("python", "", "x = 1", 2, 4),
+        Block("text", "Output", "1", 6, 8),
+    ]
 
 
 def test_output_mismatch_is_caught(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -198,6 +112,41 @@ def test_output_mismatch_is_caught(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.chdir(tmp_path)
     with pytest.raises(AssertionError, match="does not match"):
         run_page(page)
+
+
+def test_prose_value_mismatch_is_caught(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    page = tmp_path / "page.md"
+    page.write_text('```python\nx = 6 * 7\n```\n\nThe answer is <span data-value="x">41</span>.\n')
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(AssertionError, match="value 'x' does not match"):
+        run_page(page)
+
+
+def test_console_output_is_compared(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    page = tmp_path / "page.md"
+    page.write_text('```console\n$ crimeharm --version\n```\n```text title="Output"\nx\n```\n')
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(AssertionError, match="does not match"):
+        run_page(page)
+
+
+def test_rewrite_replaces_stale_outputs_and_values(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = (
+        "Intro.\n\n```python\nx = 6 * 7\nprint(x)\nprint('two')\n```\n\n"
+        '```text title="Output"\n41\n```\n\nSo <span data-value="x + 1">42</span> and '
+        '<span data-value="x">41</span>.\n'
+    )
+    page = tmp_path / "page.md"
+    page.write_text(text)
+    monkeypatch.chdir(tmp_path)
+    fixed = docs.rewrite(text, docs.run_page(page))
+    assert fixed == text.replace("\n41\n", "\n42\ntwo\n").replace(
+        '"x + 1">42', '"x + 1">43'
+    ).replace('"x">41', '"x">42')
+    page.write_text(fixed)
+    assert all(c.ok for c in docs.run_page(page))
 
 
 # -- README -----------------------------------------------------------------------------------
@@ -272,7 +221,7 @@ def hook_sections(text: str) -> dict[str, str]:
 
 
 def _version_added(function: Callable[..., Any]) -> str:
-    match = re.search(r"versionadded::\s*(\S+)", function.__doc__ or "")
+    match = re.search(r"Added in version (\S+?)\.?(?:\s|$)", function.__doc__ or "")
     assert match, f"hook spec {function.__name__} does not say which version added it"
     return match[1]
 
@@ -335,3 +284,108 @@ def test_api_reference_covers_every_public_name() -> None:
         and not any(obj is getattr(ch, name) for obj in shown.get(name, []))
     ]
     assert not missing, f"docs/api.md does not document: {missing}"
+
+
+# -- parameters sections -----------------------------------------------------------------------
+
+
+def _api_functions() -> dict[str, Any]:
+    """Every public function and method docs/api.md renders, as griffe objects by path."""
+    griffe = pytest.importorskip("griffe")
+    package = griffe.load("crimeharm", search_paths=[str(ROOT / "src")], docstring_parser="google")
+    text = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    found: dict[str, Any] = {}
+
+    def add(path: str, obj: Any) -> None:
+        if obj.is_alias:
+            obj = obj.final_target
+        if obj.is_function:
+            found[path] = obj
+        elif obj.is_class:
+            for name, member in obj.members.items():
+                if not name.startswith("_") and not member.is_alias and member.is_function:
+                    found[f"{path}.{name}"] = member
+
+    for ident in re.findall(r"^::: (\S+)", text, flags=re.MULTILINE):
+        obj = package[ident.removeprefix("crimeharm.")] if ident != "crimeharm" else package
+        if obj.is_alias:
+            obj = obj.final_target
+        if obj.is_module:
+            for name in getattr(importlib.import_module(ident), "__all__", []):
+                add(f"{ident}.{name}", obj[name])
+        else:
+            add(ident, obj)
+    return found
+
+
+def test_every_public_function_has_a_parameter_row_per_parameter() -> None:
+    tool = importlib.util.spec_from_file_location(
+        "griffe_parameters", ROOT / "tools" / "griffe_parameters.py"
+    )
+    assert tool is not None
+    assert tool.loader is not None
+    module = importlib.util.module_from_spec(tool)
+    tool.loader.exec_module(module)
+    functions = _api_functions()
+    assert len(functions) > 100
+    griffe = pytest.importorskip("griffe")
+    for path, func in functions.items():
+        wanted = [
+            p.name
+            for p in func.parameters
+            if p.name not in ("self", "cls")
+            and p.kind
+            not in (griffe.ParameterKind.var_positional, griffe.ParameterKind.var_keyword)
+        ]
+        rows = module.parameter_rows(func)
+        assert [r.name for r in rows] == wanted, path
+        assert all(r.description for r in rows), path
+
+
+def test_args_sections_name_real_parameters_and_all_of_them() -> None:
+    """A function that documents parameters under Args: documents every one, and no other."""
+    griffe = pytest.importorskip("griffe")
+    for path, func in _api_functions().items():
+        sections = func.docstring.parsed if func.docstring else []
+        listed = [
+            p.name
+            for s in sections
+            if isinstance(s, griffe.DocstringSectionParameters)
+            for p in s.value
+        ]
+        if not listed:
+            continue
+        wanted = [
+            p.name
+            for p in func.parameters
+            if p.name not in ("self", "cls")
+            and p.kind
+            not in (griffe.ParameterKind.var_positional, griffe.ParameterKind.var_keyword)
+        ]
+        assert listed == wanted, f"{path}: Args: lists {listed}, the signature has {wanted}"
+
+
+def test_a_value_span_shown_as_code_is_not_a_value(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(
+        'Write `<span data-value="EXPR">26</span>` and <span data-value="1 + 1">2</span>.\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    assert [(c.expr, c.ok) for c in run_page(page)] == [("1 + 1", True)]
+
+
+def test_no_sphinx_roles_left_in_src() -> None:
+    """Docstrings cross-reference as [`name`][crimeharm.name]: a Sphinx role shows literally."""
+    role = re.compile(r":(?:py:)?(?:class|func|meth|attr|data|mod|exc|obj|const):`[^`]+`")
+    left = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for path in sorted((ROOT / "src").rglob("*.py"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if role.search(line)
+    ]
+    assert not left, (
+        f"Sphinx roles in {left}: mkdocs build -d SITE && python tools/sphinx_roles.py "
+        "--inventory SITE/objects.inv src/crimeharm"
+    )

@@ -64,7 +64,7 @@ def output() -> str:
 @pytest.fixture(scope="module")
 def expected() -> dict[str, Any]:
     """The VAWG harm of every offender, recomputed row by row in plain Python."""
-    events = make_demo_events(N_EVENTS, seed=SEED, as_of=str(AS_OF))
+    events = make_demo_events(N_EVENTS, seed=SEED, as_of=str(AS_OF), years=5)
     scheme = ch.get_scheme("cchi-2020")
     wanted = {"SEXUAL OFFENCES", "VIOLENCE AGAINST THE PERSON"}
     parts: dict[int, list[float]] = defaultdict(list)
@@ -148,7 +148,7 @@ def test_prints_only_the_top_ids(output: str, expected: dict[str, Any]) -> None:
 
 def test_functions_importable_without_running() -> None:
     namespace = runpy.run_path(str(SCRIPT), run_name="met_vawg_top100")
-    events = make_demo_events(2000, seed=SEED)
+    events = make_demo_events(2000, seed=SEED, years=5)
     scheme = ch.get_scheme("cchi-2020")
     vawg = namespace["vawg_events"](events, scheme)
     groups = {scheme.offence(code).group for code in vawg.code_strings().tolist()}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -211,3 +213,136 @@ def test_exports_and_repr() -> None:
     text = repr(e)
     assert f"offender {oid}" in text
     assert f"{e.count} counted events" in text
+
+
+# -- display: sorting, truncation that never hides the harm, totals as ranked ------------------
+
+
+def _busy_offender() -> tuple[ch.Events, ch.Scores, int]:
+    """Events where one offender has 45 events and the most recent ones carry the harm."""
+    n = 45
+    codes = ["A"] * 30 + ["C"] * 10 + ["E"] * 5  # the heavy codes come last in time
+    events = ch.Events(
+        offender_id=np.array([7] * n + [8, 9]),
+        offence_code=np.array([*codes, "B", "A"]),
+        date=np.datetime64("2019-01-01") + np.array([*range(0, 30 * n, 30), 5, 6]),
+    )
+    scores = ch.score(events, SCHEME, as_of=AS_OF)
+    return events, scores, 7
+
+
+def test_order_by_contribution_date_and_row() -> None:
+    events, scores, oid = _busy_offender()
+    e = explain_scores(scores, events, oid, scheme=SCHEME)
+    by_contribution = e.contribution[e.order("contribution")]
+    assert np.all(np.diff(by_contribution) <= 0)
+    by_date = e.date[e.order("date")]
+    assert np.all(np.diff(by_date.astype(np.int64)) >= 0)
+    assert e.order("row").tolist() == list(range(e.count))
+    with pytest.raises(ParameterError, match="sort must be one of"):
+        e.order("size")  # type: ignore[arg-type]
+
+
+@given(limit=st.integers(0, 50), sort=st.sampled_from(["contribution", "date", "row"]))
+def test_truncation_keeps_the_largest_contributions(limit: int, sort: str) -> None:
+    events, scores, oid = _busy_offender()
+    e = explain_scores(scores, events, oid, scheme=SCHEME)
+    shown = e.shown(limit, sort)  # type: ignore[arg-type]
+    assert shown.size == min(limit, e.count)
+    assert len(set(shown.tolist())) == shown.size
+    rest = np.setdiff1d(np.arange(e.count), shown)
+    if shown.size and rest.size:  # nothing left out is larger than anything shown
+        assert e.contribution[rest].max() <= e.contribution[shown].min()
+    kept = set(shown.tolist())
+    assert shown.tolist() == [i for i in e.order(sort).tolist() if i in kept]  # type: ignore[arg-type]
+    line = e.hidden_summary(shown)
+    if rest.size == 0:
+        assert line == ""
+    else:
+        hidden = sequential_sum(e.contribution[rest])
+        assert f"... {rest.size} more counted event" in line
+        assert f"harm {hidden:,.2f} days" in line
+        assert f"{hidden / e.harm:.1%} of the total" in line
+
+
+def test_table_shows_what_carries_the_harm_and_the_ranked_total() -> None:
+    events, scores, oid = _busy_offender()
+    e = explain_scores(scores, events, oid, scheme=SCHEME)
+    ranked = scores.ranking()
+    i = int(np.flatnonzero(ranked.offender_id == oid)[0])
+    text = e.table(limit=30)
+    lines = text.splitlines()
+    # the five heaviest events (code E, the most recent) are listed first
+    assert [line.split()[2] for line in lines[2:7]] == ["E"] * 5
+    hidden = [line for line in lines if line.startswith("... ")]
+    assert len(hidden) == 1
+    assert hidden[0].startswith("... 15 more counted events not shown")
+    assert "limit=None lists every event" in hidden[0]
+    # the total is the ranked harm, printed as the ranking table prints it
+    from crimeharm.io.write import ranking_table
+
+    row = ranking_table(ranked).splitlines()[1 + i].split()
+    assert f"total: harm {row[2]} days = the sum of 45 contributions (as ranked)" in lines
+    assert repr(e) == f"<{lines[0]}>\n" + "\n".join(lines[1:])
+    full = e.table(limit=None).splitlines()
+    assert not any(line.startswith("... ") for line in full)
+    assert len(full) == 2 + 45 + 1
+    dated = e.table(sort="date", limit=30).splitlines()
+    # by date: the same 30 events as by contribution, oldest first
+    assert {line.split()[0] for line in dated[2:32]} == {line.split()[0] for line in lines[2:32]}
+
+
+def test_records_follow_the_requested_order() -> None:
+    events, scores, oid = _busy_offender()
+    e = explain_scores(scores, events, oid, scheme=SCHEME)
+    records = e.to_records("contribution")
+    assert [r["row"] for r in records] == e.rows[e.order("contribution")].tolist()
+    assert [r["row"] for r in e.to_dict("date")["events"]] == e.rows[e.order("date")].tolist()
+    assert [r["row"] for r in e.to_records()] == e.rows.tolist()
+
+
+def _busy_csv(tmp_path: Path) -> Path:
+    """40 minor offences, then one murder: the most recent event carries most of the harm."""
+    lines = ["offender_id,offence_code,date"]
+    lines += [f"5,105/01,{np.datetime64('2019-01-01') + 20 * k}" for k in range(40)]
+    lines += ["5,001/01,2023-01-01", "6,105/01,2022-01-01", "5,105/01,2024-01-01"]
+    path = tmp_path / "events.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_cli_explain_sorts_summarises_and_matches_rank(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from crimeharm.cli import main
+
+    path = _busy_csv(tmp_path)
+    base = ["explain", str(path), "--offender", "5", "--as-of", AS_OF]
+    assert main(base) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[2].split()[2] == "001/01"  # the largest contribution first
+    assert sum(1 for line in lines if "105/01" in line) == 29
+    hidden = [line for line in lines if line.startswith("...")]
+    cchi = ch.get_scheme("cchi-2020")
+    minor = 11 * cchi.weight("105/01")
+    whole = cchi.weight("001/01") + 40 * cchi.weight("105/01")
+    assert hidden == [
+        f"... 11 more counted events not shown (the smallest contributions): harm {minor:,.2f} "
+        f"days, {minor / whole:.1%} of the total; --all lists every event"
+    ]
+    assert main(["rank", str(path), "--as-of", AS_OF]) == 0
+    ranked = [line.split() for line in capsys.readouterr().out.splitlines() if " 5 " in line]
+    assert f"total: harm {ranked[0][2]} days = the sum of 41 contributions (as ranked)" in lines
+    assert main([*base, "--all"]) == 0
+    full = capsys.readouterr().out.splitlines()
+    assert sum(1 for line in full if "105/01" in line) == 40 + 1  # 40 counted + 1 excluded
+    assert not any(line.startswith("...") for line in full)
+    assert any("dated after as_of" in line and "2024-01-01" in line for line in full)
+    assert main([*base, "--all", "--sort", "date"]) == 0
+    dated = capsys.readouterr().out.splitlines()
+    assert dated[2 + 40].split()[2] == "001/01"  # the most recent counted event last
+    assert main([*base, "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["events"][0]["code"] == "001/01"
+    assert main([*base, "--limit", "3"]) == 0
+    assert "... 38 more counted events" in capsys.readouterr().out

@@ -181,3 +181,75 @@ def test_figures_save_as_png(tmp_path: object) -> None:
     out = Path(str(tmp_path)) / "lorenz.png"
     plots.lorenz([1.0, 2.0, 5.0]).savefig(out)
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_rank_scatter_title_is_whole_and_legend_explains_lines() -> None:
+    events = make_events(4)
+    a = ch.score(events, SCHEME, as_of=AS_OF)
+    b = ch.score(events, SCHEME, as_of=AS_OF, window_days=365)
+    fig = plots.rank_scatter(a, b, n=5)
+    ax = fig.axes[0]
+    title = ax.get_title()
+    assert title.splitlines()[1].startswith("Spearman ")
+    float(title.splitlines()[1].removeprefix("Spearman "))  # the value is printed in full
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["one offender", "same rank under both", "top-5 cut"]
+    diagonal, cut_x, cut_y = ax.lines
+    assert list(diagonal.get_xdata()) == list(diagonal.get_ydata())
+    assert list(cut_x.get_xdata()) == [5, 5]
+    assert list(cut_y.get_ydata()) == [5, 5]
+    # the whole title fits inside the figure once drawn
+    fig.canvas.draw()
+    box = ax.title.get_window_extent()
+    width = fig.get_window_extent()
+    assert box.x0 >= width.x0
+    assert box.x1 <= width.x1
+
+
+def test_scheme_shares_adds_up_per_scheme_and_matches_contributions() -> None:
+    grouped = ch.WeightScheme.from_offences(
+        [
+            ch.OffenceType(code="A", weight=1.0, title="a", group="THEFT"),
+            ch.OffenceType(code="B", weight=2.0, title="b", group="THEFT"),
+            ch.OffenceType(code="C", weight=5.0, title="c", group="DAMAGE"),
+            ch.OffenceType(code="D", weight=30.0, title="d", group="VIOLENCE"),
+            ch.OffenceType(code="E", weight=365.0, title="e", group="SEXUAL"),
+        ],
+        name="grouped",
+    )
+    flat = ch.WeightScheme.from_mapping(dict.fromkeys("ABCDE", 1.0), name="flat")
+    events = make_events(5)
+    fig = plots.scheme_shares(
+        events, {"grouped": grouped, "flat": flat}, as_of=AS_OF, window_days=1096, max_groups=3
+    )
+    ax = fig.axes[0]
+    bars = [p.get_width() for p in ax.patches]
+    assert len(bars) == 6  # 2 groups + "other groups", for each of 2 schemes
+    assert sum(bars[:3]) == pytest.approx(1.0)
+    assert sum(bars[3:]) == pytest.approx(1.0)
+    # the flat scheme's shares are counts of counted events by group
+    counted = ch.score(events, flat, as_of=AS_OF, window_days=1096).report.counted
+    codes = events.code_strings()
+    age = (np.datetime64(AS_OF) - events.date).astype(int)
+    inside = (age >= 0) & (age < 1096)
+    assert int(inside.sum()) == counted
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels[-1] == "other groups"
+    group = {"A": "Theft", "B": "Theft", "C": "Damage", "D": "Violence", "E": "Sexual"}
+    for label, width in zip(labels[:-1], bars[3:5], strict=True):
+        mine = inside & np.isin(codes, [c for c, g in group.items() if g == label])
+        assert width == pytest.approx(mine.sum() / counted)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["grouped", "flat"]
+    with pytest.raises(ParameterError, match="offence groups"):
+        plots.scheme_shares(events, {"flat": flat}, as_of=AS_OF)
+
+
+def test_fingerprint_follows_data_not_pixels() -> None:
+    harm = np.array([10.0, 0.0, 5.0, 5.0, 80.0])
+    same = plots.fingerprint(plots.lorenz(harm)), plots.fingerprint(plots.lorenz(harm.copy()))
+    assert same[0] == same[1]
+    fig = plots.lorenz(harm)
+    fig.set_dpi(37)  # how it is rendered does not matter
+    assert plots.fingerprint(fig) == same[0]
+    assert plots.fingerprint(plots.lorenz(harm * [1, 1, 1, 1, 1.01])) != same[0]
+    assert plots.fingerprint(plots.lorenz(harm, label="other")) != same[0]

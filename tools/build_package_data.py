@@ -661,6 +661,461 @@ def distinct_weights(pairs: list[tuple[str, str]]) -> list[str]:
     return sorted({w for _, w in pairs}, key=float)
 
 
+# ------------------------------------------------------------------------------ ONS CSS
+
+ONS_RAW = Path("ons_css_weights") / "policeuk-ons-code-join.csv"
+ONS_RAW_SHA256 = "c46921cbc356ebfeb8234d7e889ddf234bdf76248e8c3c30646ee4aa9298bab6"
+ONS_LICENSE = Path("ons_css_weights") / "LICENSE-repo.md"
+HIER_RAW = Path("ons_prc_offence_hierarchy") / "crime_offence_hierarchy.csv"
+HIER_RAW_SHA256 = "b007141bffffffbc8970b4c3f48abb73071d33176e7c15874733fb9ae7bbc7ab"
+HIER_CYPHER_SHA256 = "0a0494e203f42954de5bf9ce1fc9b740b899b59c1002397007f6b3db4784b007"
+
+ONS_OUT = "ons_css.csv"
+ONS_CODES_OUT = "ons_codes.csv"
+CROSSWALK_OUT = "ons_crosswalk.csv"
+
+ONS_ROWS = 134
+HIER_ROWS = 164
+
+O_CAT, O_DESC, O_SEV_CODE, O_CODE = (
+    "ONS_COUNTS_category", "ONS_COUNTS_description", "ONS_SEVERITY_code", "ONS_COUNTS_code",
+)  # fmt: skip
+O_SEV_CAT, O_SEV_OFF, O_WEIGHT = (
+    "ONS_SEVERITY_category", "ONS_SEVERITY_offence", "ONS_SEVERITY_weight",
+)  # fmt: skip
+P_CODE, P_SUB, P_OFF, P_CAT = (
+    "POLICE_UK_CAT_MAP_code", "POLICE_UK_CAT_MAP_sub_class",
+    "POLICE_UK_CAT_MAP_offence", "POLICE_UK_CAT_MAP_category",
+)  # fmt: skip
+ONS_SOURCE_HEADER = (
+    O_CAT, O_DESC, O_SEV_CODE, O_CODE, O_SEV_CAT, O_SEV_OFF, O_WEIGHT, P_CODE, P_SUB, P_OFF, P_CAT,
+)  # fmt: skip
+ONS_COLUMNS = (
+    "ons_code", "weight", "title", "category", "severity_code", "severity_offence",
+    "severity_category", "police_uk_category", "source_line",
+)  # fmt: skip
+ONS_CODES_COLUMNS = ("ons_code", "label", "group", "source")
+CROSSWALK_COLUMNS = (
+    "from_system", "from_code", "ons_code", "derivation", "certainty", "source",
+)  # fmt: skip
+
+POLICE_UK_CATEGORIES = frozenset(
+    {
+        "Bicycle Theft", "Burglary", "Criminal Damage and Arson", "Drugs", "Other Crime",
+        "Other Theft", "Possession of Weapons", "Public Order", "Robbery", "Shoplifting",
+        "Theft from the Person", "Vehicle Crime", "Violence and Sexual Offences",
+    }
+)  # fmt: skip
+ONS_CODE_RE = re.compile(r"^(\d{1,3}[A-Z]?|\d{1,2}\.\d{1,2}|1/4\.1/4\.10/4\.2)$")
+POLICE_UK_CODE_RE = re.compile(r"^\d{1,3}(/\d{1,2})?$")
+SERIAL_RE = re.compile(r"^\d{5}$")
+HOMICIDE_SEVERITY = "1, 4.1/2/10"
+
+# Counting codes whose weight the joined file takes from another (severity) code.
+EXPECTED_SEVERITY_DIFFERENCES: dict[str, str] = {
+    "1": HOMICIDE_SEVERITY,
+    "4.1": HOMICIDE_SEVERITY,
+    "4.2": HOMICIDE_SEVERITY,
+    "4.10": HOMICIDE_SEVERITY,
+    "1/4.1/4.10/4.2": HOMICIDE_SEVERITY,
+    "28A": "28C",
+    "30A": "30C",
+}
+
+# police.uk map codes a spreadsheet turned into date serials: serial -> (how it was read, the
+# original code). The build re-derives every original from its serial by the stated reading and
+# checks the MoJ title of the recovered Home Office code against the row's police.uk offence.
+SERIAL_RECOVERY: dict[str, tuple[str, str]] = {
+    "43831": ("day/month", "1/1"),
+    "43833": ("day/month", "3/1"),
+    "43864": ("day/month", "3/2"),
+    "43874": ("day/month", "13/2"),
+    "43875": ("day/month", "14/2"),
+    "43918": ("day/month", "28/3"),
+    "43986": ("day/month", "4/6"),
+    "44031": ("day/month", "19/7"),
+    "44047": ("day/month", "4/8"),
+    "44062": ("day/month", "19/8"),
+    "44078": ("day/month", "4/9"),
+    "44093": ("day/month", "19/9"),
+    "44123": ("day/month", "19/10"),
+    "44139": ("day/month", "4/11"),
+    "20302": ("month/year", "8/55"),
+    "22129": ("month/year", "8/60"),
+}
+# The rows (ONS counting codes) whose police.uk map code is a date serial.
+SERIAL_ROWS = frozenset(
+    {
+        "1", "1/4.1/4.10/4.2", "13", "14", "19C", "19D", "19F", "19G", "28A", "28C",
+        "28D", "28E", "28F", "28G", "3A", "3B", "4.1", "4.10", "4.2", "4.6", "4.7",
+        "4.8", "4.9", "8P", "9B",
+    }
+)  # fmt: skip
+SERIAL_YEAR = 2020  # the year a day/month entry was given (the file was made in 2020/21)
+
+# CCHI CLASSIFICATION_CODE values written with '/' where the ONS code has '.'.
+CCHI_SLASH_CODES = frozenset({"37/1", "37/2", "4/1", "4/3", "4/4", "4/7", "4/8", "4/9"})
+# CCHI CLASSIFICATION_CODE values that are not ONS CSS codes (no weight in the CSS).
+CCHI_NON_ONS_CLASSES = frozenset({"53C", "53D", "8H", "ASB", "NFIB", "NN"})
+# police.uk map Home Office codes in neither the MoJ catalogue nor the CCHI; kept as stated.
+KNOWN_UNLISTED_POLICE_UK_HO = frozenset({"036/06"})
+
+CERTAINTY_ORDER = ("stated", "recovered", "inferred")
+
+
+def excel_serial_date(serial: int) -> tuple[int, int, int]:
+    """(year, month, day) of an Excel 1900-system date serial (serials > 60)."""
+    import datetime
+
+    day = datetime.date(1899, 12, 30) + datetime.timedelta(days=serial)
+    return day.year, day.month, day.day
+
+
+def recover_serial(serial: str) -> str:
+    """The police.uk code a listed date serial stood for, re-derived and checked."""
+    if serial not in SERIAL_RECOVERY:
+        raise BuildError(f"date-serial police.uk code {serial!r} is not in SERIAL_RECOVERY")
+    reading, expected = SERIAL_RECOVERY[serial]
+    year, month, day = excel_serial_date(int(serial))
+    if reading == "day/month":
+        if year != SERIAL_YEAR:
+            raise BuildError(f"serial {serial} is in {year}, not {SERIAL_YEAR}")
+        derived = f"{day}/{month}"
+    else:
+        if day != 1:
+            raise BuildError(f"serial {serial} is not the first of a month")
+        derived = f"{month}/{year % 100}"
+    if derived != expected:
+        raise BuildError(f"serial {serial} reads as {derived!r}, listed as {expected!r}")
+    return derived
+
+
+def fix_police_uk_serial(row: Row) -> list[tuple[str, str, str]]:
+    """Replace a date-serial police.uk map code by the code it was (listed, re-derived)."""
+    value = row[P_CODE]
+    if not SERIAL_RE.match(value):
+        return []
+    return set_cells(row, {P_CODE: recover_serial(value)})
+
+
+ONS_FIXES = (
+    Fix(
+        "strip-whitespace",
+        "Leading and trailing spaces removed from every cell (e.g. 'Arson not endangering "
+        "life ', 'Violence with injury ', and a severity offence title padded with 80 spaces).",
+        fix_strip,
+        expected_rows=19,
+    ),
+    Fix(
+        "collapse-whitespace",
+        "Runs of spaces collapsed to one ('Robbery -  personal', 'careless driving  when').",
+        fix_collapse,
+        expected_rows=2,
+    ),
+    Fix(
+        "police-uk-date-serials",
+        "POLICE_UK_CAT_MAP_code values that a spreadsheet turned into date serials restored to "
+        "the police.uk code they were: 'D/M' codes had been read as day/month of 2020 (44062 = "
+        "19 Aug 2020 <- '19/8'), 'M/YY' codes as month/year (22129 = 1 Aug 1960 <- '8/60'). "
+        "Every serial is listed in the build script with its reading; the build re-derives the "
+        "code from the serial and checks that the Home Office code's MoJ title shares words with "
+        "the row's police.uk offence text (table below).",
+        fix_police_uk_serial,
+        expected_keys=SERIAL_ROWS,
+    ),
+)
+
+
+def police_uk_ho_code(code: str) -> str | None:
+    """'19/8' -> '019/08'; a class-only code ('58') -> None."""
+    if "/" not in code:
+        return None
+    main, sub = code.split("/")
+    return f"{int(main):03d}/{int(sub):02d}"
+
+
+WORD_RE = re.compile(r"[a-z]+")
+STOP_WORDS = frozenset({"a", "an", "and", "by", "for", "in", "of", "on", "or", "the", "to", "etc"})
+
+
+def words(text: str) -> set[str]:
+    """Lower-case content words of a title."""
+    return {w for w in WORD_RE.findall(text.lower()) if w not in STOP_WORDS and len(w) > 2}
+
+
+def validate_ons(rows: list[Row]) -> None:
+    """Refuse any fault in the ONS weights file that no named fix covers."""
+    errors: list[str] = []
+    seen: set[str] = set()
+    by_severity: dict[str, tuple[str, str]] = {}
+    for line, row in enumerate(rows, start=2):
+        code = row[O_CODE]
+        where = f"{ONS_RAW.name} line {line} ({code!r})"
+        if not ONS_CODE_RE.match(code):
+            errors.append(f"{where}: ONS_COUNTS_code is not an ONS counting code")
+        if code in seen:
+            errors.append(f"{where}: ONS_COUNTS_code repeats")
+        seen.add(code)
+        weight = row[O_WEIGHT]
+        if not WEIGHT_RE.match(weight) or not math.isfinite(float(weight)) or float(weight) <= 0:
+            errors.append(f"{where}: weight {weight!r} is not a positive number")
+        severity = row[O_SEV_CODE]
+        if severity != code and EXPECTED_SEVERITY_DIFFERENCES.get(code) != severity:
+            errors.append(f"{where}: severity code {severity!r} differs from the counting code")
+        pair = (weight, row[O_SEV_OFF])
+        if by_severity.setdefault(severity, pair) != pair:
+            errors.append(f"{where}: severity code {severity!r} has two weights or titles")
+        if row[P_CODE] and not POLICE_UK_CODE_RE.match(row[P_CODE]):
+            errors.append(f"{where}: police.uk map code {row[P_CODE]!r} is not 'N' or 'N/N'")
+        if row[P_CAT] not in POLICE_UK_CATEGORIES:
+            errors.append(f"{where}: unknown police.uk category {row[P_CAT]!r}")
+        for col, value in row.items():
+            if value != collapse_whitespace(value) or CONTROL_RE.search(value):
+                errors.append(f"{where}: stray whitespace in {col}")
+    if len(rows) != ONS_ROWS:
+        errors.append(f"{ONS_RAW.name}: {len(rows)} rows, expected {ONS_ROWS}")
+    missing = set(EXPECTED_SEVERITY_DIFFERENCES) - {
+        r[O_CODE] for r in rows if r[O_CODE] != r[O_SEV_CODE]
+    }
+    if missing:
+        errors.append(f"expected severity-code differences not found: {sorted(missing)}")
+    if errors:
+        raise BuildError("ONS CSS weights:\n  " + "\n  ".join(errors))
+
+
+def to_ons_output(rows: list[Row]) -> list[Row]:
+    """One shipped row per ONS counting code, in source order; weight exactly as written."""
+    return [
+        {
+            "ons_code": r[O_CODE],
+            "weight": r[O_WEIGHT],
+            "title": r[O_DESC],
+            "category": r[O_CAT],
+            "severity_code": r[O_SEV_CODE],
+            "severity_offence": r[O_SEV_OFF],
+            "severity_category": r[O_SEV_CAT],
+            "police_uk_category": r[P_CAT],
+            "source_line": str(line),
+        }
+        for line, r in enumerate(rows, start=2)
+    ]
+
+
+def to_ons_codes(hier: list[Row], ons_rows: list[Row]) -> list[Row]:
+    """Every known ONS counting code: the PRC hierarchy's leaves, then CSS codes it lacks."""
+    labels = {r["code"]: r["label"] for r in hier}
+    groups = {r["parent_code"] for r in hier}
+    out: list[Row] = []
+    for r in hier:
+        if r["code"] in groups:
+            continue  # a group node, not an offence code
+        out.append(
+            {
+                "ons_code": r["code"],
+                "label": r["label"],
+                "group": labels.get(r["parent_code"], ""),
+                "source": f"{HIER_RAW.name} (ONS PRC hierarchy 2017-18)",
+            }
+        )
+    have = {r["ons_code"] for r in out}
+    for r in ons_rows:
+        if r["ons_code"] not in have:
+            out.append(
+                {
+                    "ons_code": r["ons_code"],
+                    "label": r["title"],
+                    "group": r["category"],
+                    "source": f"{ONS_RAW.name} line {r['source_line']}",
+                }
+            )
+    return out
+
+
+def code_stem(code: str) -> str:
+    """Leading digits of an ONS code ('8N' -> '8', '105A' -> '105', '4.10' -> '4')."""
+    match = re.match(r"\d+", code)
+    return match.group(0) if match else ""
+
+
+def build_crosswalk(
+    ons_rows: list[Row], ons_fixed: list[Row], cchi_rows: list[Row], moj_codes: set[str]
+) -> tuple[list[Row], dict[str, object]]:
+    """Rows mapping HO codes, Athena URNs, CJS codes and police.uk categories to ONS codes."""
+    ons = {r["ons_code"]: r for r in ons_rows}
+    cchi_ho = {r["ho_code"] for r in cchi_rows}
+    out: list[Row] = []
+    notes: dict[str, object] = {}
+
+    # 1. The CCHI's own key columns: CLASSIFICATION_CODE is the ONS counting code of the row.
+    unmatched: dict[str, int] = defaultdict(int)
+    ho_pairs: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for r in cchi_rows:
+        cls = r["classification_code"]
+        if cls in CCHI_SLASH_CODES:
+            cls = cls.replace("/", ".")
+        if cls not in ons:
+            if cls not in CCHI_NON_ONS_CLASSES:
+                raise BuildError(f"CCHI {r['athena_urn']}: classification {cls!r} unknown")
+            unmatched[cls] += 1
+            continue
+        urn_ref = f"{CCHI_OUT} athena_urn={r['athena_urn']}"
+        out.append(_xw("athena", r["athena_urn"], cls, "cchi-classification", "stated", urn_ref))
+        ho_pairs[(r["ho_code"], cls)].append(r["athena_urn"])
+        for cjs in (c for c in r["cjs_codes"].split(";") if c):
+            out.append(_xw("cjs", cjs, cls, "cchi-classification", "stated", urn_ref))
+    for (ho, cls), urns in sorted(ho_pairs.items()):
+        ref = f"{CCHI_OUT} athena_urn=" + ";".join(urns)
+        out.append(_xw("ho", ho, cls, "cchi-classification", "stated", ref))
+    notes["cchi_unmatched"] = dict(sorted(unmatched.items()))
+    stated_ho: dict[str, set[str]] = defaultdict(set)
+    for ho, cls in ho_pairs:
+        stated_ho[ho].add(cls)
+
+    # 2. The police.uk map column of the joined ONS file (Home Office code -> ONS code).
+    recovered: list[tuple[str, str, str, str, str]] = []
+    for raw, fixed in zip(ons_rows, ons_fixed, strict=True):
+        code = fixed[P_CODE]
+        line = raw["source_line"]
+        out.append(
+            _xw(
+                "police-uk",
+                fixed[P_CAT],
+                raw["ons_code"],
+                "police-uk-category",
+                "stated",
+                f"{ONS_RAW.name} line {line}",
+            )
+        )
+        ho = police_uk_ho_code(code) if code else None
+        if ho is None:
+            continue
+        was_serial = fixed["_serial"] != ""
+        if ho not in moj_codes and ho not in cchi_ho and ho not in KNOWN_UNLISTED_POLICE_UK_HO:
+            raise BuildError(f"{ONS_RAW.name} line {line}: police.uk code {code} -> {ho} unknown")
+        ref = f"{ONS_RAW.name} line {line} {P_CODE}={fixed['_serial'] or code}"
+        if was_serial:
+            title = MOJ_TITLES.get(ho, "")
+            shared = words(title) & words(fixed[P_OFF])
+            if not shared:
+                raise BuildError(f"serial {fixed['_serial']} -> {ho}: titles share no word")
+            recovered.append((fixed["_serial"], code, ho, title, fixed[P_OFF]))
+            ref += f" (date serial, recovered as {code})"
+        certainty = "recovered" if was_serial else "stated"
+        out.append(_xw("ho", ho, raw["ons_code"], "police-uk-map", certainty, ref))
+    notes["recovered"] = recovered
+
+    # 3. Dotted ONS codes name the Home Office code: 4.1 <-> 004/01, 37.2 <-> 037/02.
+    dotted: list[tuple[str, str, str]] = []
+    for code in ons:
+        if "." in code and "/" not in code:
+            main, sub = code.split(".")
+            ho = f"{int(main):03d}/{int(sub):02d}"
+            if ho not in moj_codes:
+                raise BuildError(f"dotted ONS code {code} -> {ho} is not in the MoJ catalogue")
+            dotted.append((code, ho, MOJ_TITLES[ho]))
+            out.append(_xw("ho", ho, code, "ons-dotted-code", "inferred", f"{MOJ_OUT} {ho}"))
+    notes["dotted"] = dotted
+
+    # 4. A plain numeric ONS code N with no lettered or dotted sibling is the whole Home Office
+    #    category N: every MoJ code NNN/xx not otherwise mapped -> N, unless a stated mapping
+    #    sends some code of that category elsewhere.
+    stems: dict[str, set[str]] = defaultdict(set)
+    for code in ons:
+        if "/" not in code:
+            stems[code_stem(code)].add(code)
+    mapped = {r["from_code"] for r in out if r["from_system"] == "ho"}
+    targets_by_category: dict[int, set[str]] = defaultdict(set)
+    for r in out:
+        if r["from_system"] == "ho":
+            targets_by_category[int(r["from_code"][:3])].add(r["ons_code"])
+    whole: list[tuple[str, int]] = []
+    for stem, codes in sorted(stems.items(), key=lambda kv: int(kv[0])):
+        if codes != {stem}:
+            continue
+        category = int(stem)
+        if targets_by_category[category] - {stem}:
+            continue
+        added = 0
+        for ho in sorted(moj_codes):
+            summary = MOJ_GROUPS.get(ho, "") in SUMMARY_GROUPS
+            if int(ho[:3]) == category and ho not in mapped and not summary:
+                ref = f"{MOJ_OUT} {ho} (category {category:03d})"
+                out.append(_xw("ho", ho, stem, "ho-category", "inferred", ref))
+                added += 1
+        whole.append((stem, added))
+    notes["categories"] = whole
+
+    # One row per (system, code, ons code, derivation); sorted for a stable file.
+    unique = {tuple(r[c] for c in CROSSWALK_COLUMNS[:4]): r for r in out}
+    rows = sorted(unique.values(), key=lambda r: tuple(r[c] for c in CROSSWALK_COLUMNS))
+    return rows, notes
+
+
+MOJ_TITLES: dict[str, str] = {}
+MOJ_GROUPS: dict[str, str] = {}
+# MoJ court-statistics groups of summary (non-notifiable) offences: their HO category numbers
+# can collide with notifiable ONS codes (MoJ 106/xx is betting and gaming, ONS 106 modern
+# slavery), so the category rule never maps them.
+SUMMARY_GROUPS = frozenset({"Other summary offences", "Summary motoring offences"})
+
+
+def _xw(system: str, code: str, ons: str, derivation: str, certainty: str, source: str) -> Row:
+    if certainty not in CERTAINTY_ORDER:
+        raise BuildError(f"unknown certainty {certainty!r}")
+    return {
+        "from_system": system,
+        "from_code": code,
+        "ons_code": ons,
+        "derivation": derivation,
+        "certainty": certainty,
+        "source": source,
+    }
+
+
+def build_ons(
+    raw: Path, cchi_rows: list[Row], moj_rows: list[Row]
+) -> tuple[dict[str, str], list[FixReport], dict[str, object]]:
+    """ons_css.csv, ons_codes.csv and ons_crosswalk.csv from the raw ONS files."""
+    verify_sha256(raw / ONS_RAW, ONS_RAW_SHA256)
+    verify_sha256(raw / HIER_RAW, HIER_RAW_SHA256)
+    if not (raw / ONS_LICENSE).is_file():
+        raise BuildError(f"licence file missing: {raw / ONS_LICENSE}")
+    MOJ_TITLES.clear()
+    MOJ_TITLES.update({r["ho_code"]: r["title"] for r in moj_rows})
+    MOJ_GROUPS.clear()
+    MOJ_GROUPS.update({r["ho_code"]: r["parent_group"] for r in moj_rows})
+    print(f"\n== {ONS_RAW}")
+    src = read_csv(raw / ONS_RAW, ONS_SOURCE_HEADER)
+    original_codes = [r[P_CODE].strip() for r in src]
+    reports = apply_fixes(src, O_CODE, ONS_FIXES)
+    validate_ons(src)
+    ons_rows = to_ons_output(src)
+    fixed = [
+        {**r, "_serial": before if SERIAL_RE.match(before) else ""}
+        for r, before in zip(src, original_codes, strict=True)
+    ]
+    print(f"\n== {HIER_RAW}")
+    hier = read_csv(raw / HIER_RAW, ("code", "label", "parent_code"))
+    if len(hier) != HIER_ROWS:
+        raise BuildError(f"{HIER_RAW.name}: {len(hier)} rows, expected {HIER_ROWS}")
+    codes = to_ons_codes(hier, ons_rows)
+    moj_codes = {r["ho_code"] for r in moj_rows}
+    crosswalk, notes = build_crosswalk(ons_rows, fixed, cchi_rows, moj_codes)
+    counts: dict[str, int] = defaultdict(int)
+    for r in crosswalk:
+        counts[f"{r['from_system']} {r['derivation']} {r['certainty']}"] += 1
+    for key, n in sorted(counts.items()):
+        print(f"    crosswalk {key}: {n}")
+    notes["counts"] = dict(sorted(counts.items()))
+    notes["n_codes"] = len(codes)
+    files = {
+        ONS_OUT: csv_text(ONS_COLUMNS, ons_rows),
+        ONS_CODES_OUT: csv_text(ONS_CODES_COLUMNS, codes),
+        CROSSWALK_OUT: csv_text(CROSSWALK_COLUMNS, crosswalk),
+    }
+    return files, reports, notes
+
+
 # -------------------------------------------------------------------------- provenance
 
 
@@ -841,6 +1296,163 @@ def provenance(
     return "\n".join(lines)
 
 
+def ons_provenance(
+    reports: list[FixReport], notes: dict[str, object], shipped_sha: dict[str, str]
+) -> str:
+    """The ONS CSS, ONS code list and crosswalk sections of PROVENANCE.md."""
+    recovered = notes["recovered"]
+    dotted = notes["dotted"]
+    categories = notes["categories"]
+    counts = notes["counts"]
+    unmatched = notes["cchi_unmatched"]
+    assert isinstance(recovered, list)
+    assert isinstance(dotted, list)
+    assert isinstance(categories, list)
+    assert isinstance(counts, dict)
+    assert isinstance(unmatched, dict)
+    serial_lines = [
+        f"| {serial} | {SERIAL_RECOVERY[serial][0]} | {code} | {ho} | {title} | {offence} |"
+        for serial, code, ho, title, offence in dict.fromkeys(recovered)
+    ]
+    dotted_lines = [f"- `{code}` ↔ `{ho}` ({title})" for code, ho, title in dotted]
+    category_text = ", ".join(f"{stem} ({n})" for stem, n in categories if n)
+    count_lines = [f"| {key.replace(' ', ' | ')} | {n} |" for key, n in counts.items()]
+    severity_lines = [f"`{c}` → `{s}`" for c, s in EXPECTED_SEVERITY_DIFFERENCES.items()]
+    lines = [
+        "",
+        f"## `{ONS_OUT}` — ONS Crime Severity Score weights",
+        "",
+        f"- **Content**: the ONS Crime Severity Score (CSS) weight of each of {ONS_ROWS} ONS",
+        "  counting codes (the Home Office counting-rules classifications: 8N, 19C, 56A, 4.10;",
+        "  `1/4.1/4.10/4.2` is the combined homicide line), in source order. `weight` is written",
+        "  exactly as in the source (e.g. 7973.393423 for homicide, 5.39670789 for criminal",
+        "  damage). Unit: the ONS describes weights as sentencing-day equivalents estimated",
+        "  from sentences actually handed down (a mean over several years, custody and",
+        "  non-custodial outcomes converted); not the CCHI's guideline starting points.",
+        "  `title` ← ONS_COUNTS_description, `category` ← ONS_COUNTS_category,",
+        "  `severity_code` / `severity_offence` / `severity_category` ← the ONS_SEVERITY_*",
+        "  columns (the line of the CSS 'List of weights' the weight comes from),",
+        "  `police_uk_category` ← POLICE_UK_CAT_MAP_category, `source_line` = the line in the",
+        "  raw file. The counting code differs from the severity code on 7 rows, whose weight",
+        "  is that of the severity line: " + ", ".join(severity_lines) + ".",
+        "- **Publisher**: Office for National Statistics, 'Crime Severity Score (Experimental",
+        "  Statistics)' data tool, sheet 'List of weights'. Crown copyright; Open Government",
+        "  Licence v3.0.",
+        "- **Obtained from**: github.com/M-O-P-D/Police-Supply-Demand, `data/policeuk-ons-code-",
+        "  join.csv` (Birks, Smith et al., University of Leeds; last change",
+        "  `132ec613ab57371cf54c17d013bfbe750de24604`, 2021-02-03; snapshot HEAD",
+        "  `38420a1fbf0c6b4301053f9228f2285a24d8f239`, git blob",
+        "  `a2cf5c8d926ad1a521a05d44140ca07a413f92ce`); retrieved 2026-11-27. The file joins",
+        "  the CSS weights to police.uk's category-mappings file.",
+        "- **Licence and copyright**: the weights are ONS data, Crown copyright, Open Government",
+        "  Licence v3.0 (contains public sector information licensed under the OGL v3.0). The",
+        "  joined file is MIT-licensed: 'Copyright © 2020-2021 Dan Birks, Andrew P Smith'",
+        "  (the MIT notice is in `ons_css_weights/LICENSE-repo.md` of the raw data and is",
+        "  reproduced under 'Licences' below).",
+        "- **Release uncertainty**: the data-tool release is not stated in the source (it was",
+        "  read from the ONS 'current' URL in 2020/21). ONS re-bases the weights between",
+        "  releases, so these may differ from the weights of any one published CSS release;",
+        "  treat them as one release of about 2020, not as the current weights.",
+        "  The full 'List of weights' has 252 lines; this file carries the 128 that the joined",
+        "  file kept (134 counting codes).",
+        f"- **Raw input**: `ons_css_weights/{ONS_RAW.name}` sha256 `{ONS_RAW_SHA256}`.",
+        f"- **Shipped file**: `{ONS_OUT}` sha256 `{shipped_sha[ONS_OUT]}`.",
+        "",
+        "### Fixes applied (in this order)",
+        "",
+        *fix_lines(reports),
+        "",
+        "Date serials and the police.uk codes recovered from them (checked: the MoJ title of",
+        "the Home Office code shares words with the police.uk offence text):",
+        "",
+        "| serial | read as | police.uk code | HO code | MoJ title | police.uk offence |",
+        "|---|---|---|---|---|---|",
+        *serial_lines,
+        "",
+        "Every row was then validated: unique counting code of the ONS form; weight a positive",
+        "number; a severity code other than the counting code only where listed above, and one",
+        "weight and title per severity code; police.uk map code empty, 'N' or 'N/N'; police.uk",
+        "category one of the 13 street-level categories; no stray whitespace.",
+        "",
+        f"## `{ONS_CODES_OUT}` — ONS counting codes (the key system's code list)",
+        "",
+        f"- **Content**: {notes['n_codes']} ONS counting codes with labels and offence groups:",
+        "  the leaf codes of the ONS 'crime-offence' hierarchy (police-recorded crime with Home",
+        "  Office offences, 2017-18), then the CSS codes that hierarchy lacks (1, 4.1, 4.2,",
+        "  4.10, the combined homicide line, 19J, 19K), sourced to the ONS weights file. Used to",
+        "  tell a valid ONS code a scheme lacks from one that is not a code.",
+        "- **Publisher**: Office for National Statistics. Obtained from",
+        "  github.com/ONSdigital/dp-hierarchy-builder, `cypher-scripts/crime-offence.cypher` @",
+        "  `c37ff5aa89f10e55417834c639e8b3b874d23389` (blob",
+        "  `abf8df94df24b986b55b0539199538973cd80649`); retrieved 2026-11-24.",
+        "- **Licence**: repository MIT, 'Copyright (c) 2016-2021 Office for National",
+        "  Statistics'; the code list itself is Crown copyright ONS/Home Office statistics,",
+        "  Open Government Licence v3.0.",
+        f"- **Raw input**: `ons_prc_offence_hierarchy/{HIER_RAW.name}` sha256 `{HIER_RAW_SHA256}`",
+        f"  (exported from `crime-offence.cypher`, sha256 `{HIER_CYPHER_SHA256}`).",
+        f"- **Shipped file**: `{ONS_CODES_OUT}` sha256 `{shipped_sha[ONS_CODES_OUT]}`.",
+        "",
+        f"## `{CROSSWALK_OUT}` — crosswalk to ONS counting codes",
+        "",
+        "One row per (from_system, from_code, ons_code, derivation); `source` names the file and",
+        "row the mapping comes from, so every row can be traced and re-derived (`--check` does).",
+        "Key systems: `ho` (Home Office offence code NNN/NN), `athena` (Athena URN), `cjs` (CJS",
+        "offence code), `police-uk` (police.uk street-level category). Derivations:",
+        "",
+        "- **cchi-classification** (certainty `stated`): the CCHI 2020 row's",
+        "  CLASSIFICATION_CODE is the ONS counting code of that offence; each row maps its",
+        "  Athena URN, its HO code and its CJS codes to it. CCHI writes 4/1 ... 4/9, 37/1, 37/2",
+        "  for the ONS codes 4.1 ... 37.2. Rows whose classification is not a CSS code are not",
+        "  mapped: " + ", ".join(f"{k} ({v} rows)" for k, v in unmatched.items()) + ".",
+        "- **police-uk-map** (`stated`, or `recovered` where the code was a date serial): the",
+        "  police.uk map code of the joined ONS file, as a HO code (19/8 → 019/08). Map codes",
+        "  naming only a HO category ('58') are not used as HO mappings.",
+        "- **police-uk-category** (`stated`): the police.uk street-level category of each ONS",
+        "  code (one category holds many ONS codes).",
+        "- **ons-dotted-code** (`inferred`): a dotted ONS code names its HO code:",
+        *[f"  {line}" for line in dotted_lines],
+        "- **ho-category** (`inferred`): a plain numeric ONS code N with no lettered or dotted",
+        "  sibling stands for the whole HO category N, so every MoJ-listed code NNN/xx that no",
+        "  stated row maps is mapped to N (not done where a stated row sends a code of the",
+        "  category elsewhere). Categories (codes added): " + category_text + ".",
+        "",
+        "| from_system | derivation | certainty | rows |",
+        "|---|---|---|---|",
+        *count_lines,
+        "",
+        "A code may map to several ONS codes (HO 028/03 to residential burglary 28E, 28F and",
+        "28G; 034/01 to robbery of business and of personal property). The library chooses by",
+        "a selectable policy (`conflicts=`, as for the CCHI), after keeping only the most",
+        "certain rows of each code (stated, then recovered, then inferred).",
+        "",
+        f"- **Shipped file**: `{CROSSWALK_OUT}` sha256 `{shipped_sha[CROSSWALK_OUT]}`.",
+        "",
+        "## Licences",
+        "",
+        "- CCHI 2020: Copyright Cambridge Centre for Evidence-Based Policing 2020 (see above).",
+        "- MoJ Home Office code list: MIT, Copyright (c) 2020-2021 Crown Copyright (Ministry",
+        "  of Justice).",
+        "- ONS CSS weights: Crown copyright, Open Government Licence v3.0",
+        "  (https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/).",
+        "- ONS offence hierarchy: MIT, Copyright (c) 2016-2021 Office for National Statistics;",
+        "  code list OGL v3.0.",
+        "- The joined ONS/police.uk file, MIT licence:",
+        "",
+        "  > Copyright © 2020-2021 Dan Birks, Andrew P Smith",
+        "  >",
+        "  > Permission is hereby granted, free of charge, to any person obtaining a copy of",
+        '  > this software and associated documentation files (the "Software"), to deal in the',
+        "  > Software without restriction, including without limitation the rights to use,",
+        "  > copy, modify, merge, publish, distribute, sublicense, and/or sell copies of the",
+        "  > Software, and to permit persons to whom the Software is furnished to do so,",
+        "  > subject to the following conditions: The above copyright notice and this",
+        "  > permission notice shall be included in all copies or substantial portions of the",
+        '  > Software. THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND.',
+        "",
+    ]
+    return "\n".join(lines)
+
+
 # ------------------------------------------------------------------------------- build
 
 
@@ -879,8 +1491,12 @@ def build(raw: Path) -> dict[str, str]:
         CCHI_OUT: csv_text(list(CCHI_COLUMNS), cchi_rows),
         MOJ_OUT: csv_text(MOJ_COLUMNS, moj_rows),
     }
+    ons_files, ons_reports, ons_notes = build_ons(raw, cchi_rows, moj_rows)
+    files.update(ons_files)
     shipped_sha = {name: sha256_text(text) for name, text in files.items()}
-    files[PROVENANCE_OUT] = provenance(cchi_reports, moj_reports, cchi_rows, moj_codes, shipped_sha)
+    files[PROVENANCE_OUT] = provenance(
+        cchi_reports, moj_reports, cchi_rows, moj_codes, shipped_sha
+    ) + ons_provenance(ons_reports, ons_notes, shipped_sha)
     return files
 
 

@@ -12,6 +12,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from .builtin.cchi import cchi_conflicts, cchi_offences
+from .core.crosswalk import Crosswalk
 from .core.decay import Decay, ExponentialDecay, LinearDecay, NoDecay, StepDecay
 from .core.events import Events
 from .core.results import Ranking, Report, ScoreParams, Scores
@@ -35,9 +36,11 @@ from .plugins import (
     DecayProvider,
     SchemeProvider,
     ScorerProvider,
+    get_crosswalk,
     get_decay,
     get_scheme,
     get_scorer,
+    list_crosswalks,
     list_decays,
     list_schemes,
     list_scorers,
@@ -49,8 +52,10 @@ from .plugins import (
 if TYPE_CHECKING:
     __version__: str
     # the names below load on first use (PEP 562) to keep `import crimeharm` fast
+    from .audit.atrs import atrs_record
     from .audit.manifest import Manifest, fingerprint_events, write_manifest_next_to
     from .audit.pseudonymise import pseudonymise_ids
+    from .audit.report import tasking_report, write_report
     from .builtin.demo import make_demo_events
     from .io.readers import ReadOptions, iter_csv, iter_parquet, read_csv, read_parquet
     from .research import plots
@@ -112,6 +117,8 @@ _LAZY = {
     ),
     **dict.fromkeys(("Manifest", "fingerprint_events", "write_manifest_next_to"), "audit.manifest"),
     "pseudonymise_ids": "audit.pseudonymise",
+    "atrs_record": "audit.atrs",
+    **dict.fromkeys(("tasking_report", "write_report"), "audit.report"),
     **dict.fromkeys(("RFGModel", "RFGResult", "rfg_score"), "research.rfg"),
     **dict.fromkeys(
         ("BootstrapResult", "SweepResult", "bootstrap_ranks", "sweep"), "research.sensitivity"
@@ -152,6 +159,7 @@ __all__ = [
     "ComparisonTable",
     "Concentration",
     "CrimeHarmError",
+    "Crosswalk",
     "DataError",
     "Decay",
     "DecayError",
@@ -185,6 +193,7 @@ __all__ = [
     "UnknownNameError",
     "WeightScheme",
     "__version__",
+    "atrs_record",
     "bootstrap_ranks",
     "cchi_conflicts",
     "cchi_offences",
@@ -194,6 +203,7 @@ __all__ = [
     "concentration_by_victim",
     "fingerprint_events",
     "generalized_gini",
+    "get_crosswalk",
     "get_decay",
     "get_scheme",
     "get_scorer",
@@ -202,6 +212,7 @@ __all__ = [
     "iter_csv",
     "iter_parquet",
     "kendall_tau_b",
+    "list_crosswalks",
     "list_decays",
     "list_schemes",
     "list_scorers",
@@ -219,8 +230,10 @@ __all__ = [
     "score_file",
     "spearman",
     "sweep",
+    "tasking_report",
     "top",
     "top_share",
     "unregister_plugin",
     "write_manifest_next_to",
+    "write_report",
 ]

@@ -11,7 +11,9 @@ __all__ = ["require"]
 
 
 def require(module: str, extra: str) -> ModuleType:
-    """Import ``module`` or raise :class:`MissingDependencyError` naming ``crimeharm[extra]``."""
+    """Import ``module`` or raise [`MissingDependencyError`][crimeharm.MissingDependencyError]
+    naming ``crimeharm[extra]``.
+    """
     try:
         return importlib.import_module(module)
     except ImportError as exc:

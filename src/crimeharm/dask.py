@@ -1,6 +1,6 @@
 """Public entry point of the Dask path: ``from crimeharm.dask import score_dask``.
 
-The implementation lives in :mod:`crimeharm.scale.dask`.
+The implementation lives in ``crimeharm.scale.dask``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Exceptions raised by crimeharm.
 
-Every error is a :class:`CrimeHarmError`; each subclass also inherits the builtin a caller would
-expect (``ValueError``, ``LookupError``, ...), so ``except ValueError`` keeps working.
+Every error is a [`CrimeHarmError`][crimeharm.CrimeHarmError]; each subclass also inherits the
+builtin a caller would expect (``ValueError``, ``LookupError``, ...), so ``except ValueError`` keeps
+working.
 """
 
 from __future__ import annotations

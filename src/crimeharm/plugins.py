@@ -2,9 +2,10 @@
 
 Built-ins register through the same hooks as third-party plugins (``crimeharm.builtin.hooks``).
 Installed plugins are found through the ``crimeharm`` entry-point group; set
-``CRIMEHARM_DISABLE_PLUGINS=name1,name2`` to skip some. A plugin that fails to import, or whose
-hook raises, is skipped with a :class:`PluginWarning`; a duplicate name or a malformed return
-value is a :class:`PluginError` naming the plugin, the hook and the value.
+``CRIMEHARM_DISABLE_PLUGINS=name1,name2`` to skip some. A plugin that fails to import, or whose hook
+raises, is skipped with a [`PluginWarning`][crimeharm.PluginWarning]; a duplicate name or a
+malformed return value is a [`PluginError`][crimeharm.PluginError] naming the plugin, the hook and
+the value.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ import os
 import threading
 import warnings
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
 import pluggy
 
 from . import hookspecs
+from .core.crosswalk import Crosswalk
 from .core.decay import Decay, decay_table
 from .core.schemes import WeightScheme
 from .errors import CrimeHarmError, DecayError, PluginError, PluginWarning, UnknownNameError
@@ -29,9 +32,11 @@ __all__ = [
     "SchemeProvider",
     "ScorerProvider",
     "ScoringModel",
+    "get_crosswalk",
     "get_decay",
     "get_scheme",
     "get_scorer",
+    "list_crosswalks",
     "list_decays",
     "list_schemes",
     "list_scorers",
@@ -49,7 +54,7 @@ _BUILTIN = "crimeharm.builtin.hooks"
 class SchemeProvider:
     """A weight scheme offered by a plugin, loaded on first use.
 
-    ``load(**options)`` returns the :class:`WeightScheme`; the metadata here lets
+    ``load(**options)`` returns the [`WeightScheme`][crimeharm.WeightScheme]; the metadata here lets
     ``list_schemes`` and ``crimeharm schemes`` describe it without loading it.
     """
 
@@ -61,10 +66,35 @@ class SchemeProvider:
     key_system: str = "ho"
     description: str = ""
 
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str], name: str | None = None) -> SchemeProvider:
+        """A provider for a published scheme file (``.toml`` or ``.csv`` with a metadata
+        header): a plugin can ship such a file instead of code. The metadata is read now, the
+        weights on first use."""
+        from .core.schemefile import scheme_file_header
+
+        file = Path(path)
+        meta = scheme_file_header(file)
+        label = name or meta.get("name") or file.stem
+
+        def load() -> WeightScheme:
+            scheme = WeightScheme.from_file(file)
+            return scheme if scheme.name == label else attrs.evolve(scheme, name=label)
+
+        return cls(
+            name=label,
+            load=load,
+            version=meta.get("version", ""),
+            unit=meta.get("unit", ""),
+            source=meta.get("source", str(file.name)),
+            key_system=meta.get("key_system", "ho"),
+            description=meta.get("description", f"from scheme file {file.name}"),
+        )
+
 
 @attrs.frozen
 class DecayProvider:
-    """A decay offered by a plugin: ``factory(**params)`` returns a :class:`Decay`."""
+    """A decay offered by a plugin: ``factory(**params)`` returns a [`Decay`][crimeharm.Decay]."""
 
     name: str
     factory: Callable[..., Decay]
@@ -90,7 +120,7 @@ class ScoringModel(Protocol):
 
 @attrs.frozen
 class ScorerProvider:
-    """A scoring model offered by a plugin: ``factory(**params)`` returns a :class:`ScoringModel`
+    """A scoring model offered by a plugin: ``factory(**params)`` returns a ``ScoringModel``
     (an object with ``name`` and ``score(events, scheme, *, as_of, **options)``)."""
 
     name: str
@@ -113,6 +143,7 @@ class Registry:
         self._schemes: dict[str, _Entry] | None = None
         self._decays: dict[str, _Entry] | None = None
         self._scorers: dict[str, _Entry] | None = None
+        self._crosswalks: dict[str, _Entry] | None = None
         self._loaded: dict[tuple[str, tuple[tuple[str, Any], ...]], WeightScheme] = {}
 
     @property
@@ -152,7 +183,7 @@ class Registry:
             self._invalidate()
 
     def _invalidate(self) -> None:
-        self._schemes = self._decays = self._scorers = None
+        self._schemes = self._decays = self._scorers = self._crosswalks = None
         self._loaded.clear()
 
     def _collect(self, hook_name: str) -> dict[str, _Entry]:
@@ -177,6 +208,8 @@ class Registry:
                 )
                 raise PluginError(msg)
             for item in items:
+                if _is_data_file(item):
+                    item = _from_file(item, plugin, hook_name)
                 name = _provider_name(item, plugin, hook_name)
                 if name in found:
                     msg = (
@@ -207,6 +240,13 @@ class Registry:
             if self._scorers is None:
                 self._scorers = self._collect("crimeharm_register_scorers")
             return self._scorers
+
+    def crosswalks(self) -> dict[str, _Entry]:
+        """Crosswalk entries by name."""
+        with self._lock:
+            if self._crosswalks is None:
+                self._crosswalks = self._collect("crimeharm_register_crosswalks")
+            return self._crosswalks
 
     def get_scheme(self, name: str, **options: Any) -> WeightScheme:
         """The scheme registered as ``name``, loaded once per set of options."""
@@ -318,9 +358,31 @@ def _check_options(function: Any, options: Mapping[str, Any], what: str) -> None
         raise TypeError(msg) from None
 
 
+def _is_data_file(item: Any) -> bool:
+    """A path (``Path``, or a string ending .toml/.csv) that a hook returned for a data file."""
+    if isinstance(item, os.PathLike):
+        return True
+    return isinstance(item, str) and item.lower().endswith((".toml", ".csv"))
+
+
+def _from_file(item: str | os.PathLike[str], plugin: str, hook_name: str) -> Any:
+    """A scheme provider or crosswalk read from a file a plugin ships (plain data only)."""
+    try:
+        if "crosswalk" in hook_name:
+            return Crosswalk.from_file(item)
+        if "scheme" in hook_name:
+            return SchemeProvider.from_file(item)
+    except CrimeHarmError as exc:
+        msg = f"crimeharm plugin {plugin!r}: hook {hook_name}: {exc}"
+        raise PluginError(msg) from exc
+    return item
+
+
 def _kind(hook_name: str) -> str:
     if "scorer" in hook_name:
         return "scorer"
+    if "crosswalk" in hook_name:
+        return "crosswalk"
     return "weight scheme" if "scheme" in hook_name else "decay"
 
 
@@ -328,6 +390,9 @@ def _provider_name(item: Any, plugin: str, hook_name: str) -> str:
     if "scorer" in hook_name:
         ok = isinstance(item, ScorerProvider)
         expected = "ScorerProvider"
+    elif "crosswalk" in hook_name:
+        ok = isinstance(item, Crosswalk)
+        expected = "Crosswalk or crosswalk file path"
     elif "scheme" in hook_name:
         ok = isinstance(item, (SchemeProvider, WeightScheme))
         expected = "SchemeProvider or WeightScheme"
@@ -403,10 +468,23 @@ def list_decays() -> list[str]:
 
 
 def get_scorer(name: str, **params: Any) -> ScoringModel:
-    """A scoring model by name: ``"rfg"``, ``"rfgv"`` (see :class:`crimeharm.RFGModel` for the
-    parameters), or one a plugin registered. Use it as ``scorer.score(events, scheme, as_of=...)``.
+    """A scoring model by name: ``"rfg"``, ``"rfgv"`` (see
+    [`crimeharm.RFGModel`][crimeharm.RFGModel] for the parameters), or one a plugin registered. Use
+    it as ``scorer.score(events, scheme, as_of=...)``.
     """
     return REGISTRY.get_scorer(name, **params)
+
+
+def get_crosswalk(name: str) -> Crosswalk:
+    """The crosswalk registered as ``name`` (built in: ``ho-to-ons``, ``athena-to-ons``,
+    ``cjs-to-ons``, ``police-uk-to-ons``; plugins add a force's own)."""
+    entry = _lookup(REGISTRY.crosswalks(), name, "crosswalk")
+    return entry.provider  # type: ignore[no-any-return]
+
+
+def list_crosswalks() -> list[str]:
+    """Names of every registered crosswalk, sorted."""
+    return sorted(REGISTRY.crosswalks())
 
 
 def list_scorers() -> list[str]:
@@ -439,7 +517,9 @@ def register_plugin(plugin: object, name: str | None = None) -> str:
 
 
 def unregister_plugin(plugin: object | str) -> None:
-    """Undo :func:`register_plugin` (by object or by the name it returned)."""
+    """Undo [`register_plugin`][crimeharm.register_plugin] (by object or by the name it
+    returned).
+    """
     REGISTRY.unregister(plugin)
 
 

@@ -68,6 +68,8 @@ def cases(
             scheme = scheme.with_weights({c: round(w * 4) / 4 for c, w in scheme.to_dict().items()})
     else:
         scheme = ch.get_scheme(scheme_name)
+        if exact and not _dyadic(scheme):  # e.g. the ONS CSS: no weight is a multiple of 1/4
+            scheme = scheme.with_weights({c: round(w * 4) / 4 for c, w in scheme.to_dict().items()})
     codes = _dyadic(scheme) if exact else None
     window = draw(chst.window_days())
     edges = [-1, 0, 1] + ([] if window is None else [window - 1, window, window + 1])
@@ -257,7 +259,7 @@ def test_scaling_by_a_power_of_two_keeps_the_ranking(scheme_name: str, data: st.
     for h, hs, rows in zip(
         base.harm.tolist(), scaled.harm.tolist(), base.count.tolist(), strict=True
     ):
-        assert close(hs, c * h, rows=rows)
+        assert close(hs, c * h, rows=int(rows * (1 + c)) + 1)
     # contributions are rounded to a 2**-62-day grid, so only harms further apart than that
     # are certain to keep their order
     harms = np.sort(base.harm)

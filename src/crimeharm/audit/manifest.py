@@ -1,14 +1,14 @@
 """Manifests: everything needed to reproduce a score or ranking, written next to the output.
 
-A :class:`Manifest` records the library version, the scheme (name, version, checksum and
-conflict policy), the decay and its parameters, ``as_of``, the window, the grouping key, the
-filters applied before scoring (``groups``, ``codes``, ``where``), the options the input was
-read with (its path, format, column mapping, date format, code padding, id type, error policy,
-de-duplication, delimiter), the row report, the input's row count and a fingerprint of the
-input events as read (before the filters), a fingerprint of the result, and for a file output
-its format, header and sha256. ``verify(events)`` says whether some events are the ones read;
-``reproduce(events)`` applies the recorded filters, scores again and checks the result is
-identical; ``read_events()`` reads the input again with the recorded options.
+A [`Manifest`][crimeharm.Manifest] records the library version, the scheme (name, version,
+checksum and conflict policy), the decay and its parameters, ``as_of``, the window, the
+grouping key, the filters applied before scoring (``groups``, ``codes``, ``where``), the
+options the input was read with (its path, format, column mapping, date format, code padding,
+id type, error policy, de-duplication, delimiter), the row report, the input's row count and a
+fingerprint of the input events as read (before the filters), a fingerprint of the result, and
+for a file output its format, header and sha256. ``verify(events)`` says whether some events
+are the ones read; ``reproduce(events)`` applies the recorded filters, scores again and checks
+the result is identical; ``read_events()`` reads the input again with the recorded options.
 
 Input fingerprint ("crimeharm-events-v1"): sha256 over the UTF-8 line
 ``crimeharm-events-v1`` and then, for each of ``offender_id``, ``offence_code``, ``date`` and
@@ -241,7 +241,9 @@ class Manifest:
         )
 
     def score_options(self) -> dict[str, Any]:
-        """Keyword arguments that make :func:`crimeharm.score` repeat this computation."""
+        """Keyword arguments that make [`crimeharm.score`][crimeharm.score] repeat this
+        computation.
+        """
         from ..plugins import get_decay
 
         options: dict[str, Any] = {
@@ -297,7 +299,7 @@ class Manifest:
 
         ``events`` are the events as read, before the filters. ``scheme`` defaults to the
         registered scheme of the recorded name (and conflict policy); its checksum must match.
-        Raises :class:`DataError` if the events or the result differ.
+        Raises [`DataError`][crimeharm.DataError] if the events or the result differ.
         """
         if not self.verify(events):
             msg = (
@@ -344,7 +346,9 @@ class Manifest:
 
     @classmethod
     def from_json(cls, text: str, *, source: str | None = None) -> Manifest:
-        """A manifest from :meth:`to_json` text; :class:`DataError` names what is wrong."""
+        """A manifest from ``to_json`` text; [`DataError`][crimeharm.DataError] names what is
+        wrong.
+        """
         where = source or "manifest"
         try:
             data = json.loads(text)
@@ -381,7 +385,7 @@ class Manifest:
 
     @classmethod
     def read(cls, path: str | Path) -> Manifest:
-        """Read a manifest written by :meth:`write`."""
+        """Read a manifest written by ``write``."""
         target = Path(path)
         return cls.from_json(target.read_text(encoding="utf-8"), source=str(target))
 
@@ -455,9 +459,9 @@ def select_events(
 ) -> Events:
     """``events`` with the filters of a run applied, in the command line's order.
 
-    ``where`` maps a column to accepted values as text (typed by :func:`where_value`); rows
+    ``where`` maps a column to accepted values as text (typed by ``where_value``); rows
     left out are reported as "filtered out". Then ``groups`` and ``codes`` (scheme offence
-    groups and offence codes) select as :meth:`Events.select` does.
+    groups and offence codes) select as [`Events.select`][crimeharm.Events.select] does.
     """
     if where:
         typed = {c: [where_value(events, c, str(v)) for v in vals] for c, vals in where.items()}
@@ -474,5 +478,7 @@ def manifest_path_for(output_path: str | Path) -> Path:
 
 
 def write_manifest_next_to(output_path: str | Path, manifest: Manifest) -> Path:
-    """Write ``manifest`` beside ``output_path`` (see :func:`manifest_path_for`); its path."""
+    """Write ``manifest`` beside ``output_path`` (see
+    [`manifest_path_for`][crimeharm.audit.manifest.manifest_path_for]); its path.
+    """
     return manifest.write(manifest_path_for(output_path))

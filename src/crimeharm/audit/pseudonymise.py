@@ -13,10 +13,10 @@ offender and a victim gets the same pseudonym in both columns (records stay link
 distinct id is hashed once. The key is never stored, logged or put in a result.
 
 Ranking order: harm order is kept, but ties in harm are ordered by offender id, so after
-pseudonymising, tied offenders are re-ordered by their pseudonym (and a :class:`Scores` table
-is re-sorted by pseudonym). ``pseudonymise(scores).ranking()`` equals
-``pseudonymise(scores.ranking())``; a truncated top n whose last place is tied may differ from
-the top n of the pseudonymised scores.
+pseudonymising, tied offenders are re-ordered by their pseudonym (and a [`Scores`][crimeharm.Scores]
+table is re-sorted by pseudonym). ``pseudonymise(scores).ranking()`` equals
+``pseudonymise(scores.ranking())``; a truncated top n whose last place is tied may differ from the
+top n of the pseudonymised scores.
 """
 
 from __future__ import annotations
@@ -75,7 +75,8 @@ def load_key(key_file: str | Path | None = None, *, env: str = KEY_ENV) -> bytes
     ends are removed, so a hex key written by an editor works too). The environment variable
     holds text (e.g. ``secrets.token_hex(32)``), used as its UTF-8 bytes. A key is never
     taken from a command-line argument (it would be visible to other users and in the shell's
-    history). Raises :class:`ParameterError` if neither is given or the key is too short.
+    history). Raises [`ParameterError`][crimeharm.ParameterError] if neither is given or the
+    key is too short.
     """
     if key_file is not None:
         raw = Path(key_file).read_bytes().rstrip(b"\r\n")
@@ -210,11 +211,11 @@ def pseudonymise(
 ) -> T:
     """The same kind of object with ids replaced by keyed pseudonyms (hex strings).
 
-    ``data`` is :class:`Events`, :class:`Scores` or :class:`Ranking`. For events, ``columns``
-    defaults to ``offender_id`` and ``victim_id`` where present (``crime_id`` and extra columns
-    may be named); scores and rankings carry only ``offender_id``. ``key`` is at least 16
-    random bytes held by the user; ``length`` is 8..64 hex digits (16 = 64 bits: collisions
-    are negligible below ~10**8 distinct ids).
+    ``data`` is [`Events`][crimeharm.Events], [`Scores`][crimeharm.Scores] or
+    [`Ranking`][crimeharm.Ranking]. For events, ``columns`` defaults to ``offender_id`` and
+    ``victim_id`` where present (``crime_id`` and extra columns may be named); scores and rankings
+    carry only ``offender_id``. ``key`` is at least 16 random bytes held by the user; ``length`` is
+    8..64 hex digits (16 = 64 bits: collisions are negligible below ~10**8 distinct ids).
     """
     _check_key(key)
     _check_length(length)

@@ -6,13 +6,14 @@ sheet by ``tools/build_package_data.py``; source, copyright and the fixes applie
 for a first offender (murder: 15 years = 5,475 days).
 
 An Athena URN identifies one CCHI offence. A Home Office classification or a CJS code can name
-several CCHI offences, and for 11 HO codes (31 CJS codes) those offences carry different
-weights. The ``conflicts`` policy says which weight such a code gets; :func:`cchi_conflicts`
-lists them. The default, ``"min"``, gives the least serious offence that shares the code: the
-codes' other offences are aggravated variants (assault on a police officer, distraction burglary,
-several offenders), so the common offence recorded under the code is nearly always the least
-serious one, and when a record cannot tell them apart the person ranked gets the benefit of the
-doubt. ``"max"`` would score every ordinary ABH (008/06) at 182.5 days instead of 10.
+several CCHI offences, and for 11 HO codes (31 CJS codes) those offences carry different weights.
+The ``conflicts`` policy says which weight such a code gets;
+[`cchi_conflicts`][crimeharm.cchi_conflicts] lists them. The default, ``"min"``, gives the least
+serious offence that shares the code: the codes' other offences are aggravated variants (assault on
+a police officer, distraction burglary, several offenders), so the common offence recorded under the
+code is nearly always the least serious one, and when a record cannot tell them apart the person
+ranked gets the benefit of the doubt. ``"max"`` would score every ordinary ABH (008/06) at 182.5
+days instead of 10.
 """
 
 from __future__ import annotations
@@ -129,7 +130,7 @@ def load_cchi_2020(key: Key = "ho", conflicts: Policy = "min") -> WeightScheme:
     """The CCHI 2020 as a scheme keyed by HO classification (default), Athena URN or CJS code.
 
     ``conflicts`` decides the weight of a code shared by offences with different weights:
-    one of :data:`CONFLICT_POLICIES`. Titles and groups are those of the offence whose weight
+    one of ``CONFLICT_POLICIES``. Titles and groups are those of the offence whose weight
     was taken (the first in source order for ``median`` values no offence has).
     """
     if conflicts not in CONFLICT_POLICIES:

@@ -5,16 +5,19 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
+from ..core.crosswalk import Crosswalk
 from ..core.decay import ExponentialDecay, LinearDecay, NoDecay, StepDecay
 from ..hookspecs import hookimpl
 from ..plugins import DecayProvider, SchemeProvider, ScorerProvider
 from .cchi import SOURCE, load_cchi_2020
+from .ons_css import ONS_CSS_SOURCE, VERSION, load_ons_css, load_ons_css_via, ons_crosswalk
 
 
 @hookimpl
 def crimeharm_register_schemes() -> list[SchemeProvider]:
-    """The Cambridge Crime Harm Index 2020, keyed by HO code, Athena URN and CJS code."""
+    """The CCHI 2020 and the ONS CSS, keyed by HO code, Athena URN, CJS code (and ONS code)."""
     common = {"version": "2020", "unit": "days", "source": SOURCE}
+    ons = {"version": VERSION, "unit": "days", "source": ONS_CSS_SOURCE}
     return [
         SchemeProvider(
             name="cchi-2020",
@@ -37,7 +40,33 @@ def crimeharm_register_schemes() -> list[SchemeProvider]:
             description="CCHI 2020 by CJS offence code (conflicts='min' by default)",
             **common,
         ),
+        SchemeProvider(
+            name="ons-css",
+            load=load_ons_css,
+            key_system="ons",
+            description="ONS Crime Severity Score weights by ONS counting code",
+            **ons,
+        ),
+        *(
+            SchemeProvider(
+                name=f"ons-css-{system}",
+                load=partial(load_ons_css_via, system),
+                key_system=system,
+                description=(
+                    f"ONS Crime Severity Score reached from {system} codes through the shipped "
+                    "crosswalk (conflicts='min' by default)"
+                ),
+                **ons,
+            )
+            for system in ("ho", "athena", "cjs")
+        ),
     ]
+
+
+@hookimpl
+def crimeharm_register_crosswalks() -> list[Crosswalk]:
+    """The shipped crosswalks to ONS counting codes (from HO, Athena, CJS, police.uk codes)."""
+    return [ons_crosswalk(system) for system in ("ho", "athena", "cjs", "police-uk")]
 
 
 @hookimpl

@@ -1,4 +1,4 @@
-"""The ``crimeharm`` command line: one module per command, argument parsing in :mod:`.main`."""
+"""The ``crimeharm`` command line: one module per command, argument parsing in ``.main``."""
 
 from __future__ import annotations
 

@@ -456,7 +456,7 @@ def where_mask_of(events: Events, where: dict[str, list[Any]]) -> Any:
 
 
 def typed_value(events: Events, column: str, value: str, item: str) -> Any:
-    """``value`` typed as ``column`` holds it (see :func:`crimeharm.audit.manifest.where_value`)."""
+    """``value`` typed as ``column`` holds it (see ``where_value``)."""
     from ..audit.manifest import where_value
 
     try:
@@ -482,7 +482,7 @@ def render(
 
 
 def refuse_overwriting_input(args: argparse.Namespace) -> None:
-    """The checks of :func:`check_paths` for a command writing one --output (no manifest)."""
+    """The checks of ``check_paths`` for a command writing one --output (no manifest)."""
     check_paths(args)
 
 

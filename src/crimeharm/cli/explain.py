@@ -10,11 +10,13 @@ from typing import Any
 import crimeharm as ch
 
 from ..io import write as _output
+from ..research.explain import SORT_KEYS, TABLE_LIMIT
 from .common import (
     EXIT_OK,
     InputError,
     add_scoring_input,
     decay_from_args,
+    non_negative_int,
     read_events,
     refuse_overwriting_input,
     select,
@@ -28,9 +30,12 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
         parents=[common],
         help="show how one offender's harm is made up, event by event",
         description=(
-            "List every event of one offender in EVENTS with its offence, weight, age, decay "
-            "factor and contribution (the contributions add up to the offender's harm exactly "
-            "as 'rank' computes it), and the events that do not count with their reason."
+            "List the events of one offender in EVENTS with their offence, weight, age, decay "
+            "factor and contribution, largest contribution first (the contributions add up to "
+            "the offender's harm exactly as 'rank' computes it; the total is printed as 'rank' "
+            "prints it), and the events that do not count with their reason. The table lists "
+            "the largest contributions and one line on the rest (how many, their harm and "
+            "share); --all lists every event."
         ),
     )
     explain.add_argument(
@@ -38,6 +43,24 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     )
     add_scoring_input(explain)
     out = explain.add_argument_group("output")
+    out.add_argument(
+        "--sort",
+        choices=SORT_KEYS,
+        default="contribution",
+        help="order of the events: contribution (largest first, default), date or row",
+    )
+    shown = out.add_mutually_exclusive_group()
+    shown.add_argument(
+        "--limit",
+        type=non_negative_int,
+        default=TABLE_LIMIT,
+        metavar="N",
+        help=f"table: list the N largest contributions and summarise the rest (default "
+        f"{TABLE_LIMIT})",
+    )
+    shown.add_argument(
+        "--all", action="store_true", help="table: list every counted and excluded event"
+    )
     out.add_argument("--format", choices=_output.FORMATS, default="table")
     out.add_argument("--output", "-o", metavar="FILE", help="write to FILE (atomically)")
     explain.set_defaults(handler=run)
@@ -73,13 +96,14 @@ def run(args: argparse.Namespace) -> int:
         msg = f"--offender: no event of that offender in {args.events}"
         raise InputError(msg) from None
     if args.format == "json":
-        text = json.dumps(result.to_dict(), indent=2, default=str) + "\n"
+        text = json.dumps(result.to_dict(args.sort), indent=2, default=str) + "\n"
     elif args.format == "csv":
-        records = result.to_records()
+        records = result.to_records(args.sort)
         columns = list(records[0]) if records else ["row"]
         text = _output.records_csv({c: [r[c] for r in records] for c in columns})
     else:
-        text = repr(result) + "\n"
+        limit = None if args.all else args.limit
+        text = result.table(sort=args.sort, limit=limit, all_hint="--all") + "\n"
     if args.output is None:
         sys.stdout.write(text)
     else:

@@ -37,7 +37,7 @@ from .common import (
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that raises instead of exiting, so :func:`main` returns a status."""
+    """argparse that raises instead of exiting, so ``main`` returns a status."""
 
     def error(self, message: str) -> Any:
         self.print_usage(sys.stderr)
@@ -100,7 +100,7 @@ class _UsageExit(Exception):
 
 
 #: The subcommands, in the order ``--help`` lists them: each module has add_parser and run.
-COMMANDS = ("rank", "explain", "verify", "pseudonymise", "schemes", "demo")
+COMMANDS = ("rank", "explain", "report", "verify", "pseudonymise", "atrs", "schemes", "demo")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,4 @@
 """The core: events, weight schemes, decays, the scoring engine, results and ranking.
 
-Imports numpy, attrs and :mod:`crimeharm.kernels` only; knows nothing of the layers above it.
+Imports numpy, attrs and ``crimeharm.kernels`` only; knows nothing of the layers above it.
 """

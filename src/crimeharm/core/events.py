@@ -249,21 +249,23 @@ class Events:
 
     @classmethod
     def from_pandas(cls, frame: pd.DataFrame, **options: Any) -> Events:
-        """Events from a pandas DataFrame; column names by keyword (see :mod:`crimeharm.io`)."""
+        """Events from a pandas DataFrame; column names by keyword (see
+        [`crimeharm.io`][crimeharm.io]).
+        """
         from ..io.readers import events_from_pandas
 
         return events_from_pandas(frame, **options)
 
     @classmethod
     def from_arrow(cls, table: Any, **options: Any) -> Events:
-        """Events from a pyarrow Table or RecordBatch (see :mod:`crimeharm.io`)."""
+        """Events from a pyarrow Table or RecordBatch (see [`crimeharm.io`][crimeharm.io])."""
         from ..io.readers import events_from_arrow
 
         return events_from_arrow(table, **options)
 
     @classmethod
     def from_polars(cls, frame: Any, **options: Any) -> Events:
-        """Events from a polars DataFrame (see :mod:`crimeharm.io`)."""
+        """Events from a polars DataFrame (see [`crimeharm.io`][crimeharm.io])."""
         from ..io.readers import events_from_polars
 
         return events_from_polars(frame, **options)

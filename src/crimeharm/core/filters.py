@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 __all__ = ["FILTERED_OUT", "select_events", "where_mask"]
 
-#: Report reason for rows removed by :func:`select_events`.
+#: Report reason for rows removed by ``select_events``.
 FILTERED_OUT = "filtered out"
 
 

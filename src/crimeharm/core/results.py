@@ -190,14 +190,15 @@ class _Table:
         """Every event of ``offender_id`` with its weight, decay and contribution.
 
         ``events`` are the events these results were scored from; the contributions sum to the
-        offender's harm exactly (see :func:`crimeharm.research.explain.explain_scores`).
+        offender's harm exactly (see
+        [`crimeharm.research.explain.explain_scores`][crimeharm.research.explain.explain_scores]).
         """
         from ..research.explain import explain_scores
 
         return explain_scores(self, events, offender_id, scheme=scheme)  # type: ignore[arg-type]
 
     def manifest(self, events: Events, *, created_at: str | None = None) -> Manifest:
-        """How this result was made, with a fingerprint of ``events`` (see :mod:`.manifest`)."""
+        """How this result was made, with a fingerprint of ``events`` (see ``.manifest``)."""
         from ..audit.manifest import Manifest
 
         return Manifest.from_result(self, events, created_at=created_at)  # type: ignore[arg-type]
@@ -261,7 +262,7 @@ class Scores(_Table):
 
         Counts, dates and the report add up exactly; harm within a relative 1e-9 (the additions
         happen in another order). Scores with victim counts cannot merge: use
-        :class:`crimeharm.Scorer`, which keeps the distinct offender-victim pairs.
+        [`crimeharm.Scorer`][crimeharm.Scorer], which keeps the distinct offender-victim pairs.
         """
         from ..scale.streaming import merge_partials, partial_from_scores
 
@@ -367,5 +368,7 @@ class Ranking(_Table):
 
 
 def scores_from_columns(columns: Mapping[str, Any], report: Report, params: ScoreParams) -> Scores:
-    """Build :class:`Scores` from per-offender columns already sorted by offender id."""
+    """Build [`Scores`][crimeharm.Scores] from per-offender columns already sorted by offender
+    id.
+    """
     return Scores(report=report, params=params, **columns)

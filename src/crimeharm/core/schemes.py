@@ -1,7 +1,8 @@
 """Weight schemes: a table offence code -> harm weight, with its provenance.
 
-A :class:`WeightScheme` is plain data (codes, weights, titles, groups, metadata). Lookups are
-vectorised: :meth:`WeightScheme.index_of` maps a million codes to table rows in one hash pass.
+A [`WeightScheme`][crimeharm.WeightScheme] is plain data (codes, weights, titles, groups, metadata).
+Lookups are vectorised: [`WeightScheme.index_of`][crimeharm.WeightScheme.index_of] maps a million
+codes to table rows in one hash pass.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ KEY_SYSTEMS = {
     "athena": "Athena / NICHE offence URN (e.g. '1.1.1.1')",
     "cjs": "Criminal Justice System offence code (e.g. 'COML025')",
     "ons": "ONS police-recorded-crime offence code (e.g. '8N')",
+    "police-uk": "police.uk street-level crime category (e.g. 'Burglary')",
     "other": "a force's or researcher's own codes",
 }
 
@@ -82,8 +84,8 @@ def _optional_strings(values: Any) -> npt.NDArray[np.str_] | None:
 class WeightScheme:
     """A harm weight per offence code, with the name, version, unit and source to cite.
 
-    Build with :meth:`from_mapping`, :meth:`from_csv` or :meth:`from_offences`; look up with
-    :meth:`weight`, :meth:`index_of` or ``code in scheme``. Codes are unique and non-empty;
+    Build with ``from_mapping``, ``from_csv`` or ``from_offences``; look up with
+    ``weight``, ``index_of`` or ``code in scheme``. Codes are unique and non-empty;
     weights are finite and non-negative (a harm index has no negative harm).
     """
 
@@ -150,7 +152,7 @@ class WeightScheme:
 
     @classmethod
     def from_offences(cls, offences: Iterable[OffenceType], **meta: Any) -> WeightScheme:
-        """Scheme from :class:`OffenceType` records (titles and groups kept)."""
+        """Scheme from [`OffenceType`][crimeharm.OffenceType] records (titles and groups kept)."""
         items = list(offences)
         return cls(
             codes=np.array([o.code for o in items], dtype=np.str_),
@@ -195,8 +197,10 @@ class WeightScheme:
                     if column not in header:
                         msg = f"{path}: no column {column!r} (columns: {', '.join(header)})"
                         raise SchemeError(msg, source=str(path), column=column)
+                last = reader.line_num
                 for row in reader:
-                    line = reader.line_num
+                    line = last + 1
+                    last = reader.line_num
                     code = (row.get(code_column) or "").strip()
                     raw = (row.get(weight_column) or "").strip()
                     where = f"{path}, line {line}"
@@ -239,6 +243,10 @@ class WeightScheme:
         except UnicodeDecodeError as exc:
             msg = f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"
             raise SchemeError(msg, source=str(path)) from exc
+        except csv.Error as exc:
+            line = last + 1
+            msg = f"{path}, line {line}: malformed CSV ({exc}; cells are limited to 128 KiB)"
+            raise SchemeError(msg, source=str(path), row=line) from None
         has_titles = title_column is not None and any(titles)
         has_groups = group_column is not None and any(groups)
         return cls(
@@ -248,6 +256,25 @@ class WeightScheme:
             groups=groups if has_groups else None,
             **meta,
         )
+
+    @classmethod
+    def from_file(cls, path: str | Path, *, require_checksum: bool = False) -> WeightScheme:
+        """Scheme from a published scheme file (``.toml``, or ``.csv`` with a metadata header).
+
+        The file must give name, version, unit, key_system, source and licence; a
+        ``checksum`` (``sha256:...`` of ``checksum``) is verified when present (and
+        required with ``require_checksum=True``). Plain data only: nothing is executed. Errors
+        name the file, line and column. Format: ``crimeharm.core.schemefile``.
+        """
+        from .schemefile import read_scheme_file
+
+        return read_scheme_file(path, require_checksum=require_checksum)
+
+    def to_file(self, path: str | Path, *, licence: str = "") -> Path:
+        """Write this scheme as a ``.toml`` or ``.csv`` scheme file with its checksum."""
+        from .schemefile import write_scheme_file
+
+        return write_scheme_file(self, path, licence=licence)
 
     # -- lookups --------------------------------------------------------------------------------
 
@@ -286,7 +313,9 @@ class WeightScheme:
             raise KeyError(msg) from None
 
     def offence(self, code: str) -> OffenceType:
-        """The :class:`OffenceType` for ``code`` (title and group where the scheme has them)."""
+        """The [`OffenceType`][crimeharm.OffenceType] for ``code`` (title and group where the
+        scheme has them).
+        """
         i = self._position.get(code)
         if i is None:
             msg = f"offence code {code!r} is not in weight scheme {self.name!r}"
@@ -343,6 +372,39 @@ class WeightScheme:
             titles=[titles.get(c, "") for c in codes] if self.titles is not None else None,
             groups=[groups.get(c, "") for c in codes] if self.groups is not None else None,
             **fields,
+        )
+
+    def derive(self, how: str, **params: Any) -> WeightScheme:
+        """A named derivation of this scheme: ``"log1p"``, ``"sqrt"``, ``"cap"`` (value=),
+        ``"scale"`` (factor=) or ``"rescale"`` (to=scheme, method="lsq" or "match", code=).
+
+        The new scheme's name, unit and ``metadata["derivations"]`` record what was done.
+        """
+        from .derive import derive_scheme
+
+        return derive_scheme(self, how, **params)
+
+    def coverage(self, events: Any, *, reference: WeightScheme | None = None) -> Any:
+        """How much of ``events`` this scheme covers: a
+        [`crimeharm.core.coverage.Coverage`][crimeharm.core.coverage.Coverage] (share of rows,
+        harm covered, the codes it lacks and what they are).
+        """
+        from .coverage import scheme_coverage
+
+        return scheme_coverage(self, events, reference=reference)
+
+    def via(
+        self,
+        crosswalk: Any,
+        *,
+        conflicts: str = "min",
+        min_certainty: str = "inferred",
+        name: str | None = None,
+    ) -> WeightScheme:
+        """This scheme's weights keyed by ``crosswalk``'s source codes (see
+        [`crimeharm.core.crosswalk.Crosswalk.apply`][crimeharm.Crosswalk.apply])."""
+        return crosswalk.apply(  # type: ignore[no-any-return]
+            self, conflicts=conflicts, min_certainty=min_certainty, name=name
         )
 
     def scaled(self, factor: float) -> WeightScheme:

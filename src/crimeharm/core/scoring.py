@@ -3,7 +3,7 @@
 No I/O, no printing, no Python loop over events or offenders. Each event's contribution is
 computed in cache-sized chunks on worker threads (numpy drops the GIL in its loops); per-offender
 sums split each contribution into an exactly summed grid part and a tiny remainder
-(:mod:`crimeharm.kernels.summation`), so every path that sums an offender's rows gives bit-for-bit
+(``crimeharm.kernels.summation``), so every path that sums an offender's rows gives bit-for-bit
 the same harm, whatever the row order. ``top`` bounds each offender's harm by the harm
 of a hash bucket of offenders (contributions are never negative), so it groups by offender only
 the rows of the few buckets that can reach the top n; its rows equal ``score().top(n)``.
@@ -103,7 +103,8 @@ def resolve_decay(decay: Decay | str | None) -> Decay:
 
 @attrs.frozen(eq=False)
 class Contributions:
-    """Per-event harm contributions and row accounting, shared by :func:`score` and :func:`top`.
+    """Per-event harm contributions and row accounting, shared by [`score`][crimeharm.score] and
+    [`top`][crimeharm.top].
 
     ``value[i]`` is weight * decay for counted rows and 0 for every other row; ``counted`` marks
     the rows that count.
@@ -295,7 +296,7 @@ def _plan(
     on_unknown: OnUnknown,
     fallback_weight: float | None,
 ) -> _Plan:
-    """Validate parameters and build the lookup tables (see :func:`score`)."""
+    """Validate parameters and build the lookup tables (see [`score`][crimeharm.score])."""
     given: object = events  # callers without type checking may pass anything
     if not isinstance(given, Events):
         msg = f"events must be crimeharm.Events (got {type(given).__name__})"
@@ -368,7 +369,9 @@ def contributions(
     on_unknown: OnUnknown = "raise",
     fallback_weight: float | None = None,
 ) -> Contributions:
-    """Validate parameters and compute each event's harm contribution (see :func:`score`)."""
+    """Validate parameters and compute each event's harm contribution (see
+    [`score`][crimeharm.score]).
+    """
     plan = _plan(
         events,
         scheme,
@@ -457,7 +460,7 @@ def _aggregate(
 ) -> dict[str, Any]:
     """Per-offender columns, sorted by offender id, over ``rows`` (None: every row).
 
-    Harm comes from :func:`group_sums`, so any subset of rows holding all of an offender's rows
+    Harm comes from ``group_sums``, so any subset of rows holding all of an offender's rows
     gives that offender bit-for-bit the same harm, in any order. With ``pairs`` (and
     victim ids) the distinct (offender, victim) pairs come back too, sorted, under "pairs".
     """
@@ -518,11 +521,11 @@ def score(
 ) -> Scores:
     """Harm of every offender with at least one counted event.
 
-    An event counts iff ``0 <= age_days < window_days`` where ``age_days = as_of - date``
-    (no window: every event on or before ``as_of``). Harm is the sum of ``weight(code) *
+    An event counts iff ``0 <= age_days < window_days`` where ``age_days = as_of - date`` (no
+    window: every event on or before ``as_of``). Harm is the sum of ``weight(code) *
     decay(age_days)`` over counted events, in the scheme's unit (days for the CCHI). Codes the
-    scheme lacks raise :class:`UnknownCodeError` unless ``on_unknown`` is ``"skip"`` (reported
-    as "unknown code") or ``"fallback"`` (counted at ``fallback_weight``).
+    scheme lacks raise [`UnknownCodeError`][crimeharm.UnknownCodeError] unless ``on_unknown`` is
+    ``"skip"`` (reported as "unknown code") or ``"fallback"`` (counted at ``fallback_weight``).
     """
     plan = _plan(
         events,

@@ -1,24 +1,24 @@
 """Normalisation rules for values read from files and frames (ids, offence codes, dates).
 
 Every reader applies the same rules, whatever the engine, so the CSV, Parquet, pandas, Arrow and
-polars paths give identical :class:`~crimeharm.Events` for the same data:
+polars paths give identical [`Events`][crimeharm.Events] for the same data:
 
 * **Whitespace** is trimmed from ids, codes and dates (``str.strip``: spaces, tabs, no-break
   spaces, ...). Carried extra columns are kept exactly as read.
-* **Missing**: after trimming, an empty value or one of :data:`NULL_MARKERS` (any letter case:
+* **Missing**: after trimming, an empty value or one of ``NULL_MARKERS`` (any letter case:
   ``NULL``, ``NA``, ``N/A``, ``#N/A``, ``NaN``, ``None``) is a missing value.
-* **Plain integers** (:func:`plain_int_mask`): an optional sign then ASCII digits only, within
+* **Plain integers** (``plain_int_mask``): an optional sign then ASCII digits only, within
   int64. Leading zeros are ignored (``"007"`` reads as 7): pass ``id_type="str"`` to keep ids
   such as ``"007"`` and ``"7"`` apart.
-* **Offence codes** (:func:`normalise_code`): trimmed only, by default. With ``pad_codes=True``
+* **Offence codes** (``normalise_code``): trimmed only, by default. With ``pad_codes=True``
   a Home Office code written with or without zero padding or the slash becomes ``NNN/NN``:
   ``"8/1"``, ``"08/1"``, ``"008-01"``, ``"008.01"`` and ``"00801"`` (exactly five digits) all
   become ``"008/01"``. Anything else (``"801"``, ``"COML025"``) is left as it is, so the scorer
   reports it as an unknown code rather than the reader guessing.
-* **Dates** (:func:`parse_date`): by default ISO ``YYYY-MM-DD``, optionally followed by ``T`` or
+* **Dates** (``parse_date``): by default ISO ``YYYY-MM-DD``, optionally followed by ``T`` or
   a space and a time (``2023-01-05T13:45:00``, ``2023-01-05 13:45+01:00``), which is dropped: a
   date-time is truncated to its day as written (no time-zone conversion). With ``date_format``
-  the value is read with :func:`datetime.datetime.strptime` (``"%d/%m/%Y"`` for UK day-first
+  the value is read with ``datetime.datetime.strptime`` (``"%d/%m/%Y"`` for UK day-first
   dates), again truncated to the day. Impossible dates (``31/02/2023``) are unparseable.
 """
 

@@ -1,15 +1,17 @@
-"""Readers: CSV and Parquet files, pandas / Arrow / polars frames -> :class:`~crimeharm.Events`.
+"""Readers: CSV and Parquet files, pandas / Arrow / polars frames -> [`Events`][crimeharm.Events].
 
-Files are read in chunks of ``chunk_rows`` rows so memory stays bounded (:func:`iter_csv`,
-:func:`iter_parquet`); :func:`read_csv` and :func:`read_parquet` join the chunks. pyarrow is the
-engine where installed; without it CSV falls back to the standard library (slower, same results).
+Files are read in chunks of ``chunk_rows`` rows so memory stays bounded
+([`iter_csv`][crimeharm.iter_csv], [`iter_parquet`][crimeharm.iter_parquet]);
+[`read_csv`][crimeharm.read_csv] and [`read_parquet`][crimeharm.read_parquet] join the chunks.
+pyarrow is the engine where installed; without it CSV falls back to the standard library (slower,
+same results).
 
-Every row read ends in exactly one place: an event, or a count under a reason in
-``Events.dropped`` (``on_error="skip"``, ``dedupe="crime_id"``), so reports add up to the rows
-read. With the default ``on_error="raise"`` the first bad row raises :class:`EventsError` naming
-the file, line, column and value, and how many other rows share the problem. Normalisation of
-ids, codes and dates follows :mod:`crimeharm.io.normalise`. The options, the error catalogue and the
-report reasons are described in ``docs/preparing-data.md``.
+Every row read ends in exactly one place: an event, or a count under a reason in ``Events.dropped``
+(``on_error="skip"``, ``dedupe="crime_id"``), so reports add up to the rows read. With the default
+``on_error="raise"`` the first bad row raises [`EventsError`][crimeharm.EventsError] naming the
+file, line, column and value, and how many other rows share the problem. Normalisation of ids, codes
+and dates follows ``crimeharm.io.normalise``. The options, the error catalogue and the report
+reasons are described in ``docs/preparing-data.md``.
 """
 
 from __future__ import annotations
@@ -141,7 +143,7 @@ _DEFAULT = "\0default"  # victim_id / crime_id not given: use the column if it e
 
 @attrs.frozen
 class ReadOptions:
-    """Options every reader takes (keywords of :func:`read_csv` and the others).
+    """Options every reader takes (keywords of [`read_csv`][crimeharm.read_csv] and the others).
 
     Column names: ``offender_id``, ``offence_code``, ``date`` name the file's columns
     (``offender_id="suspect_ref"``); ``victim_id`` and ``crime_id`` are used when a column of
@@ -527,7 +529,7 @@ def _clean(raw: _Raw, opts: ReadOptions, state: _State) -> _Built | None:
     """The Events of a chunk whose ids and dates arrived typed and every row is good.
 
     The common case in a few passes over the rows and no per-row masks; None when anything
-    needs the general path of :func:`_build` (which then finds and names the problem).
+    needs the general path of ``_build`` (which then finds and names the problem).
     """
     ids, codes, dates = (raw.columns.get(f) for f in ("offender_id", "offence_code", "date"))
     if (
@@ -1518,9 +1520,9 @@ def _chunk_rows(value: Any) -> int:
 def iter_csv(path: str | Path, *, chunk_rows: int = 1_000_000, **options: Any) -> Iterator[Events]:
     """Events from a CSV file, ``chunk_rows`` rows at a time (memory stays bounded).
 
-    Options are those of :class:`ReadOptions`. Each chunk's ``dropped`` counts its own excluded
-    rows; ``first_line`` is set so errors name file lines. With ``id_type="auto"`` the first
-    chunk decides the id type; text ids after integer ones raise (read_csv decides over the
+    Options are those of [`ReadOptions`][crimeharm.ReadOptions]. Each chunk's ``dropped`` counts its
+    own excluded rows; ``first_line`` is set so errors name file lines. With ``id_type="auto"`` the
+    first chunk decides the id type; text ids after integer ones raise (read_csv decides over the
     whole file instead).
     """
     opts = ReadOptions.from_keywords(options)
@@ -1529,10 +1531,12 @@ def iter_csv(path: str | Path, *, chunk_rows: int = 1_000_000, **options: Any) -
 
 
 def read_csv(path: str | Path, *, chunk_rows: int | None = None, **options: Any) -> Events:
-    """Events from a CSV file (UTF-8, header line; options of :class:`ReadOptions`).
+    """Events from a CSV file (UTF-8, header line; options of
+    [`ReadOptions`][crimeharm.ReadOptions]).
 
-    The same events as joining :func:`iter_csv` chunks. ``chunk_rows=None`` reads the file as
-    one block where pyarrow parses it cleanly (fastest), else in blocks of a million rows.
+    The same events as joining [`iter_csv`][crimeharm.iter_csv] chunks. ``chunk_rows=None`` reads
+    the file as one block where pyarrow parses it cleanly (fastest), else in blocks of a million
+    rows.
     """
     opts = ReadOptions.from_keywords(options)
     rows = None if chunk_rows is None else _chunk_rows(chunk_rows)
@@ -1665,10 +1669,11 @@ def iter_parquet(
 
 
 def read_parquet(path: str | Path, *, chunk_rows: int | None = None, **options: Any) -> Events:
-    """Events from a Parquet file (needs pyarrow; options of :class:`ReadOptions`).
+    """Events from a Parquet file (needs pyarrow; options of
+    [`ReadOptions`][crimeharm.ReadOptions]).
 
-    The same events as joining :func:`iter_parquet` chunks; ``chunk_rows=None`` reads the
-    file in one multi-threaded pass.
+    The same events as joining [`iter_parquet`][crimeharm.iter_parquet] chunks; ``chunk_rows=None``
+    reads the file in one multi-threaded pass.
     """
     opts = ReadOptions.from_keywords(options)
     rows = None if chunk_rows is None else _chunk_rows(chunk_rows)

@@ -186,7 +186,7 @@ def check_outputs(
     to a path. Every output must be distinct from every other output and from every input
     (after resolving symbolic links; hard links count as the same file), must not be a folder
     or a device, and must lie in a folder that exists and is writable. Raises
-    :class:`OutputPathError` naming the first problem.
+    ``OutputPathError`` naming the first problem.
     """
     resolved_inputs = {label: Path(os.path.realpath(p)) for label, p in (inputs or {}).items()}
     resolved: dict[str, Path] = {}
@@ -207,7 +207,10 @@ def check_outputs(
             raise OutputPathError(msg)
         for in_label, source in resolved_inputs.items():
             if _same_file(target, source):
-                msg = f"{label} {asked} is {in_label}: it would be overwritten; choose another file"
+                msg = (
+                    f"{label} {asked} is {in_label} itself: it would be overwritten; "
+                    "choose another file"
+                )
                 raise OutputPathError(msg)
         for other_label, other in resolved.items():
             if _same_file(target, other):
@@ -367,7 +370,7 @@ def escape_cell(text: str) -> str:
 
     A cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return (OWASP's list),
     or with ``'`` itself (so the rule can be undone exactly), gets one ``'`` in front;
-    :func:`unescape_cell` removes it. Other text is returned unchanged.
+    ``unescape_cell`` removes it. Other text is returned unchanged.
     """
     if text and (text[0] in FORMULA_STARTS or text[0] == ESCAPE_PREFIX):
         return ESCAPE_PREFIX + text
@@ -375,9 +378,9 @@ def escape_cell(text: str) -> str:
 
 
 def unescape_cell(text: str) -> str:
-    """The original text of a cell written by :func:`escape_cell`.
+    """The original text of a cell written by ``escape_cell``.
 
-    Only a ``'`` that :func:`escape_cell` would have added is removed (one followed by a formula
+    Only a ``'`` that ``escape_cell`` would have added is removed (one followed by a formula
     start or another ``'``), so text such as ``'abc`` from elsewhere is returned unchanged.
     """
     if text[:1] == ESCAPE_PREFIX and text[1:2] and text[1] in (*FORMULA_STARTS, ESCAPE_PREFIX):
@@ -398,7 +401,7 @@ def records_csv(
 ) -> str:
     """CSV text (header row, then rows) from equal-length columns; floats written exactly.
 
-    Text cells are escaped with :func:`escape_cell` unless ``escape`` is false; numbers are
+    Text cells are escaped with ``escape_cell`` unless ``escape`` is false; numbers are
     never changed. ``delimiter="\\t"`` gives TSV.
     """
     buffer = io.StringIO()
@@ -412,7 +415,7 @@ def records_csv(
 def ranking_csv(ranking: Ranking, *, delimiter: str = ",", escape: bool = True) -> str:
     """The ranking as CSV: rank, offender_id, harm, count, first, last[, victims].
 
-    Offender ids are escaped for spreadsheets (see :func:`escape_cell`) unless ``escape`` is
+    Offender ids are escaped for spreadsheets (see ``escape_cell``) unless ``escape`` is
     false; ``delimiter="\\t"`` gives TSV.
     """
     return records_csv(_ranking_columns(ranking), delimiter=delimiter, escape=escape)
@@ -462,7 +465,7 @@ class Progress:
     """A one-line progress display (``\\r``-rewritten) for a terminal; no dependency.
 
     ``expected`` is an estimate of the rows to come (shown as a percentage, capped at 99% until
-    :meth:`close`).
+    ``close``).
     """
 
     def __init__(self, stream: IO[str], label: str, expected: int | None = None) -> None:

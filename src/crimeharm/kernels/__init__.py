@@ -1,9 +1,9 @@
 """Array kernels: grouping rows by key and exact per-group sums.
 
-:mod:`.reference` is the numpy implementation, always available and the reference every other
+``.reference`` is the numpy implementation, always available and the reference every other
 kernel is tested against, result for result. A compiled kernel (``crimeharm[fast]``) provides
-the same two functions; :func:`get_kernel` chooses. Totals are exact integers
-(:class:`~.summation.ExactSums`), so every kernel, thread count and chunking gives the same
+the same two functions; ``get_kernel`` chooses. Totals are exact integers
+(``ExactSums``), so every kernel, thread count and chunking gives the same
 float, bit for bit.
 """
 
@@ -31,7 +31,7 @@ class GroupTotals:
 
 
 class Kernel(Protocol):
-    """What a kernel provides (the numpy reference: :mod:`crimeharm.kernels.reference`)."""
+    """What a kernel provides (the numpy reference: ``crimeharm.kernels.reference``)."""
 
     name: str
 

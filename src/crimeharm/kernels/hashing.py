@@ -157,7 +157,7 @@ _LOCAL = threading.local()
 
 
 def thread_scratch() -> Scratch:
-    """This thread's reusable :class:`Scratch` (kept between calls: no page faults next time)."""
+    """This thread's reusable ``Scratch`` (kept between calls: no page faults next time)."""
     scratch: Scratch | None = getattr(_LOCAL, "scratch", None)
     if scratch is None:
         scratch = _LOCAL.scratch = Scratch()
@@ -316,7 +316,7 @@ class Groups:
     """Rows grouped by key: ``label[i]`` in ``[0, size)`` is row i's group label.
 
     Only the labels in ``used`` occur; ``first[j]`` is the first row carrying ``used[j]``.
-    Aggregate with ``np.bincount(label, minlength=size)[used]``. Labels from :func:`group_rows`
+    Aggregate with ``np.bincount(label, minlength=size)[used]``. Labels from ``group_rows``
     number the distinct values in ascending order (so ``used`` is ``arange(size)``).
     """
 
@@ -395,7 +395,7 @@ class _Grow(Exception):
 def _probe_table(keys: U64Array, bits: int) -> tuple[IntpArray, U64Array, np.uint64]:
     """Vectorised open addressing (double hashing) on a table of ``2**bits`` keys.
 
-    Returns each row's slot, the table of keys and the empty marker; raises :class:`_Grow` when
+    Returns each row's slot, the table of keys and the empty marker; raises ``_Grow`` when
     the table would get more than half full (the caller grows it).
     """
     size = 1 << bits
@@ -501,7 +501,7 @@ def group_sorted(values: npt.NDArray[np.generic]) -> tuple[IntpArray, npt.NDArra
 
 
 def group_unordered(values: npt.NDArray[np.generic]) -> tuple[IntpArray, npt.NDArray[Any]]:
-    """Like :func:`group_sorted`, but ``distinct`` in no particular order (no sort at all)."""
+    """Like ``group_sorted``, but ``distinct`` in no particular order (no sort at all)."""
     return _group(values, ordered=False)
 
 

@@ -1,4 +1,4 @@
-"""The numpy reference kernel: hash grouping (:mod:`.hashing`) and exact bincount sums."""
+"""The numpy reference kernel: hash grouping (``.hashing``) and exact bincount sums."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ class NumpyKernel:
     name = "numpy"
 
     def group(self, keys: npt.NDArray[Any]) -> tuple[npt.NDArray[np.intp], npt.NDArray[Any]]:
-        """``(label, distinct)`` by hashing (see :func:`~.hashing.group_unordered`)."""
+        """``(label, distinct)`` by hashing (see ``group_unordered``)."""
         return group_unordered(keys)
 
     def totals(

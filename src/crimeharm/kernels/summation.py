@@ -8,7 +8,7 @@ contribution ``v`` (finite, ``>= 0``) is rounded once, on its own, to a fixed gr
     v  ->  whole = floor(v),  frac = rint((v - whole) * 2**62)      (0 <= frac <= 2**62)
 
 and sums are sums of these integers, which are exact and associative. An offender's harm is
-then a function of two integers alone (:class:`ExactSums`), whatever the order of the rows, the
+then a function of two integers alone (``ExactSums``), whatever the order of the rows, the
 chunks, the threads or the merges: every path gives the same float, bit for bit.
 
 Accuracy: each contribution is off by at most 2**-63 days (about 1e-14 seconds of custody)
@@ -133,7 +133,7 @@ def exact_group_sums(
 
 
 def total(values: npt.NDArray[np.float64]) -> float:
-    """The sum of one group's contributions exactly as :func:`exact_group_sums` computes it."""
+    """The sum of one group's contributions exactly as ``exact_group_sums`` computes it."""
     label = np.zeros(np.asarray(values).size, dtype=np.intp)
     return float(exact_group_sums(label, values, 1).to_float()[0])
 

@@ -6,9 +6,18 @@ algorithm: sort, then count discordant pairs as inversions with a vectorised mer
 O(n log^2 n); a million offenders take a few seconds). scipy is used only for p-values, on
 request.
 
-Which offenders enter the correlation: with two :class:`Scores`, every offender scored in
-either, an offender absent from one having harm 0 there (they had no counted event); with a
-:class:`Ranking` (a top n only) on either side, the offenders present in both.
+Which offenders enter the correlation is the ``missing`` parameter of
+[`compare`][crimeharm.research.compare.compare], stated in every comparison and every table
+printed:
+
+- ``"zero"`` (the default for two [`Scores`][crimeharm.Scores]): every offender scored in either,
+  an offender absent from one having harm 0 there (true: they had no counted event there);
+- ``"drop"`` (the default, and the only choice, when either side is a
+  [`Ranking`][crimeharm.Ranking]): only the offenders present in both. A ranking holds a top n
+  only, so an offender absent from it has unknown harm, not zero.
+
+An offender absent from a side is reported as ``"not scored"`` on a Scores side (no counted
+event) and ``"not in top n"`` on a Ranking side (below its cut, or not scored at all).
 """
 
 from __future__ import annotations
@@ -16,7 +25,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 import numpy as np
@@ -30,6 +39,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "MISSING_TEXT",
     "Comparison",
     "ComparisonTable",
     "Mover",
@@ -41,6 +51,12 @@ __all__ = [
 ]
 
 FloatArray = npt.NDArray[np.float64]
+Missing = Literal["zero", "drop"]
+#: How each ``missing`` convention is stated under a printed comparison.
+MISSING_TEXT = {
+    "zero": "correlations over offenders scored in either; one missing from a side has harm 0",
+    "drop": "correlations over offenders present in both; one missing from a side is left out",
+}
 _SCORE_KEYS = ("scheme", "as_of", "window_days", "decay", "on_unknown", "fallback_weight")
 
 
@@ -164,13 +180,21 @@ def kendall_tau_b(x: npt.ArrayLike, y: npt.ArrayLike) -> float:
 
 @attrs.frozen
 class Mover:
-    """An offender who entered or left the top n: ranks (None: not scored) and harms."""
+    """An offender who entered or left the top n, with rank and harm on each side.
+
+    A rank is None where the offender is absent from that side; ``status_a`` / ``status_b``
+    say why: ``"ranked"``, ``"not scored"`` (a Scores side: no counted event, harm 0) or
+    ``"not in top k"`` (a Ranking side of k rows: below its cut or not scored; harm unknown,
+    NaN).
+    """
 
     offender_id: Any
     rank_a: int | None
     rank_b: int | None
     harm_a: float
     harm_b: float
+    status_a: str = "ranked"
+    status_b: str = "ranked"
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form."""
@@ -181,6 +205,8 @@ class Mover:
             "rank_b": self.rank_b,
             "harm_a": self.harm_a,
             "harm_b": self.harm_b,
+            "status_a": self.status_a,
+            "status_b": self.status_b,
         }
 
 
@@ -189,10 +215,13 @@ class Comparison:
     """Two rankings compared at the top ``n``.
 
     ``common`` offenders are in both top lists; ``overlap`` = common / max(len(top_a),
-    len(top_b)); ``jaccard`` = common / len(union of the top lists); ``churn`` = share of
-    ranking a's top n not in b's. ``spearman`` and ``kendall_tau_b`` are computed on harm over
-    ``n_offenders`` offenders (see the module notes). ``entered`` are in b's top n but not a's,
-    biggest rise first; ``left`` are in a's top n but not b's, biggest fall first.
+    len(top_b)), which is common / n whenever both sides have n offenders or more (a side with
+    fewer offenders than n is not held against the overlap); ``jaccard`` = common / len(union of
+    the top lists); ``churn`` = share of ranking a's top n not in b's. ``spearman`` and
+    ``kendall_tau_b`` are computed on harm over ``n_offenders`` offenders chosen by ``missing``
+    (stated by ``MISSING_TEXT``). ``entered`` are in b's
+    top n but not a's, biggest rise first; ``left`` are in a's top n but not b's, biggest fall
+    first.
     """
 
     pair_a: str
@@ -211,9 +240,17 @@ class Comparison:
     left: tuple[Mover, ...] = ()
     spearman_p: float | None = None
     kendall_p: float | None = None
+    missing: Missing = "zero"
+
+    def __repr__(self) -> str:
+        return (
+            f"<Comparison {self.pair_a} vs {self.pair_b}, top {self.n}: {self.common} common, "
+            f"overlap {self.overlap:.4f}, spearman {self.spearman:.4f} over "
+            f"{self.n_offenders:,} offenders ({MISSING_TEXT[self.missing]})>"
+        )
 
     def to_record(self) -> dict[str, Any]:
-        """One tidy row (movers left out; see :attr:`entered` and :attr:`left`)."""
+        """One tidy row (movers left out; see ``entered`` and ``left``)."""
         row: dict[str, Any] = {
             "pair_a": self.pair_a,
             "pair_b": self.pair_b,
@@ -225,6 +262,7 @@ class Comparison:
             "n_offenders": self.n_offenders,
             "spearman": self.spearman,
             "kendall_tau_b": self.kendall_tau_b,
+            "missing": self.missing,
         }
         if self.spearman_p is not None:
             row["spearman_p"] = self.spearman_p
@@ -263,6 +301,13 @@ def _align(
     return out, found
 
 
+def _absent(side: Scores | Ranking) -> tuple[str, float]:
+    """How an offender absent from a side is reported: status and harm."""
+    if isinstance(side, Scores):
+        return "not scored", 0.0
+    return f"not in top {len(side)}", math.nan
+
+
 def _movers(
     ids: npt.NDArray[Any],
     a: tuple[npt.NDArray[Any], FloatArray, npt.NDArray[np.intp]],
@@ -270,14 +315,15 @@ def _movers(
     limit: int,
     *,
     rising: bool,
+    absent: tuple[tuple[str, float], tuple[str, float]] = (("not scored", 0.0),) * 2,
 ) -> tuple[Mover, ...]:
     if ids.size == 0 or limit == 0:
         return ()
     ids = np.sort(ids)
     rank_a, in_a = _align(ids, a[0], a[2], 0)
     rank_b, in_b = _align(ids, b[0], b[2], 0)
-    harm_a, _ = _align(ids, a[0], a[1], 0.0)
-    harm_b, _ = _align(ids, b[0], b[1], 0.0)
+    harm_a, _ = _align(ids, a[0], a[1], absent[0][1])
+    harm_b, _ = _align(ids, b[0], b[1], absent[1][1])
     worst = a[0].size + b[0].size + 1  # an unscored offender ranks below everyone
     ra = np.where(in_a, rank_a, worst).astype(np.int64)
     rb = np.where(in_b, rank_b, worst).astype(np.int64)
@@ -290,6 +336,8 @@ def _movers(
             rank_b=int(rank_b[i]) if in_b[i] else None,
             harm_a=float(harm_a[i]),
             harm_b=float(harm_b[i]),
+            status_a="ranked" if in_a[i] else absent[0][0],
+            status_b="ranked" if in_b[i] else absent[1][0],
         )
         for i in order
     )
@@ -303,10 +351,27 @@ def compare(
     labels: tuple[str, str] = ("a", "b"),
     movers: int = 10,
     p_values: bool = False,
+    missing: Missing | None = None,
 ) -> Comparison:
     """Compare two scores or rankings: top-``n`` overlap, rank correlation and movers.
 
-    ``p_values=True`` adds two-sided p-values from scipy.stats (needs scipy).
+    Args:
+        a: The first [`Scores`][crimeharm.Scores] or [`Ranking`][crimeharm.Ranking].
+        b: The second, of the same kind of offender id.
+        n: The top-n cut compared (overlap, jaccard, churn, movers).
+        labels: Names of ``a`` and ``b`` in the result.
+        movers: How many offenders that entered or left the top n to list, each way.
+        p_values: Add two-sided p-values from scipy.stats (needs scipy).
+        missing: Which offenders enter the correlations: ``"zero"`` (every offender in either
+            side, harm 0 where absent; only with two Scores) or ``"drop"`` (offenders in both).
+            Default: ``"zero"`` for two Scores, ``"drop"`` when a side is a Ranking.
+
+    Returns:
+        The [`Comparison`][crimeharm.Comparison]; its ``missing`` says which convention ran.
+
+    Raises:
+        ParameterError: A side is neither Scores nor Ranking, ``n`` is not a whole number >= 1,
+            the id kinds differ, or ``missing="zero"`` with a Ranking side.
     """
     n = _check_n(n)
     sides: tuple[object, object] = (a, b)
@@ -314,19 +379,29 @@ def compare(
         if not isinstance(side, (Scores, Ranking)):
             msg = f"compare takes Scores or Ranking (got {type(side).__name__})"
             raise ParameterError(msg)
+    both_scores = isinstance(a, Scores) and isinstance(b, Scores)
+    if missing is None:
+        missing = "zero" if both_scores else "drop"
+    if missing not in MISSING_TEXT:
+        msg = f"missing must be 'zero' or 'drop' (got {missing!r})"
+        raise ParameterError(msg)
+    if missing == "zero" and not both_scores:
+        msg = (
+            "missing='zero' needs two Scores: a Ranking holds a top n only, so an offender "
+            "absent from it has unknown harm, not 0 (pass the Scores, or missing='drop')"
+        )
+        raise ParameterError(msg)
     ta, tb = _table(a), _table(b)
     if ta[0].dtype.kind != tb[0].dtype.kind and ta[0].size and tb[0].size:
         msg = "the two rankings use different kinds of offender id (integers and strings)"
         raise ParameterError(msg)
+    absent = (_absent(a), _absent(b))
     top_a = _top_ids(a, n)
     top_b = _top_ids(b, n)
     common = int(np.intersect1d(top_a, top_b).size)
     union = int(np.union1d(top_a, top_b).size)
     largest = max(top_a.size, top_b.size)
-    if isinstance(a, Scores) and isinstance(b, Scores):
-        ids = np.union1d(ta[0], tb[0])
-    else:
-        ids = np.intersect1d(ta[0], tb[0])
+    ids = np.union1d(ta[0], tb[0]) if missing == "zero" else np.intersect1d(ta[0], tb[0])
     x, _ = _align(ids, ta[0], ta[1], 0.0)
     y, _ = _align(ids, tb[0], tb[1], 0.0)
     rho = spearman(x, y)
@@ -351,10 +426,11 @@ def compare(
         n_offenders=int(ids.size),
         spearman=rho,
         kendall_tau_b=tau,
-        entered=_movers(np.setdiff1d(top_b, top_a), ta, tb, movers, rising=True),
-        left=_movers(np.setdiff1d(top_a, top_b), ta, tb, movers, rising=False),
+        entered=_movers(np.setdiff1d(top_b, top_a), ta, tb, movers, rising=True, absent=absent),
+        left=_movers(np.setdiff1d(top_a, top_b), ta, tb, movers, rising=False, absent=absent),
         spearman_p=rho_p,
         kendall_p=tau_p,
+        missing=missing,
     )
 
 
@@ -363,7 +439,9 @@ def compare(
 
 @attrs.frozen(repr=False)
 class ComparisonTable:
-    """Pairwise comparisons as a tidy table: one row per pair (see :class:`Comparison`)."""
+    """Pairwise comparisons as a tidy table: one row per pair (see
+    [`Comparison`][crimeharm.Comparison]).
+    """
 
     comparisons: tuple[Comparison, ...]
     scores: Mapping[str, Scores] = attrs.field(factory=dict, eq=False)
@@ -394,6 +472,8 @@ class ComparisonTable:
         head = f"<ComparisonTable: {len(self)} pairs>"
         if not self.comparisons:
             return head
+        conventions = sorted({c.missing for c in self.comparisons})
+        note = "\n".join(f"missing={m!r}: {MISSING_TEXT[m]}" for m in conventions)
         names = [
             "pair_a",
             "pair_b",
@@ -412,7 +492,7 @@ class ComparisonTable:
         widths = [max(len(k), *(len(row[j]) for row in rows)) for j, k in enumerate(names)]
         lines = ["  ".join(k.rjust(w) for k, w in zip(names, widths, strict=True))]
         lines += ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
-        return head + "\n" + "\n".join(lines)
+        return head + "\n" + "\n".join(lines) + "\n" + note
 
 
 def _variant_kwargs(label: str, variant: Any, base: Mapping[str, Any]) -> dict[str, Any]:
@@ -457,14 +537,38 @@ def compare_schemes(
     pairs: str = "all",
     movers: int = 10,
     p_values: bool = False,
+    missing: Missing = "zero",
 ) -> ComparisonTable:
     """Score ``events`` under each variant and compare every pair of the rankings.
 
-    ``variants`` maps a label to a :class:`WeightScheme` or scheme name (``{"cchi": s1,
-    "flat": s2}``), or to a mapping of :func:`crimeharm.score` options that override the
-    keywords here (``{"1y": {"decay": d1}, "3y": {"decay": d3}}``; ``as_of`` variants give
-    churn between dates). ``pairs="all"`` compares every pair in insertion order,
-    ``"consecutive"`` only neighbours (a time series).
+    ``variants`` maps a label to a [`WeightScheme`][crimeharm.WeightScheme] or scheme name
+    (``{"cchi": s1, "flat": s2}``), or to a mapping of [`crimeharm.score`][crimeharm.score] options
+    that override the keywords here (``{"1y": {"decay": d1}, "3y": {"decay": d3}}``; ``as_of``
+    variants give churn between dates). ``pairs="all"`` compares every pair in insertion order,
+    ``"consecutive"`` only neighbours (a time series). ``missing`` is passed to
+    [`compare`][crimeharm.research.compare.compare] (every variant is scored in full, so
+    ``"zero"`` is exact).
+
+    Args:
+        events: The events, scored under every variant.
+        variants: A label for each variant: a scheme, a scheme name, or a mapping of
+            [`crimeharm.score`][crimeharm.score] options overriding the keywords below.
+        scheme: The scheme of variants that do not name one.
+        as_of: The scoring date of variants that do not give one.
+        window_days: The window of variants that do not give one (None: no window).
+        decay: The decay of variants that do not give one (None: no decay).
+        on_unknown: As for [`crimeharm.score`][crimeharm.score].
+        fallback_weight: As for [`crimeharm.score`][crimeharm.score].
+        n: The top-n cut compared.
+        pairs: ``"all"`` pairs in insertion order, or ``"consecutive"`` neighbours only.
+        movers: How many offenders that entered or left the top n to list, each way.
+        p_values: Add two-sided p-values from scipy.stats (needs scipy).
+        missing: Which offenders enter the correlations (see
+            [`compare`][crimeharm.research.compare.compare]).
+
+    Returns:
+        A [`ComparisonTable`][crimeharm.ComparisonTable] with one row per pair and each
+        variant's scores.
     """
     if not isinstance(variants, Mapping) or len(variants) < 2:
         msg = "compare_schemes needs a mapping of at least two labelled variants"
@@ -494,7 +598,15 @@ def compare_schemes(
         else list(itertools.pairwise(labels))
     )
     comparisons = tuple(
-        compare(scored[a], scored[b], n=n, labels=(a, b), movers=movers, p_values=p_values)
+        compare(
+            scored[a],
+            scored[b],
+            n=n,
+            labels=(a, b),
+            movers=movers,
+            p_values=p_values,
+            missing=missing,
+        )
         for a, b in chosen
     )
     return ComparisonTable(comparisons=comparisons, scores=scored)
@@ -512,7 +624,22 @@ def churn_over_time(
     fallback_weight: float | None = None,
     movers: int = 10,
 ) -> ComparisonTable:
-    """Compare the top ``n`` at consecutive ``as_of`` dates (churn = share that left)."""
+    """Compare the top ``n`` at consecutive ``as_of`` dates (churn = share that left).
+
+    Args:
+        events: The events, scored at every date.
+        scheme: A weight scheme or the name of a registered one.
+        as_of: At least two distinct dates, in the order compared.
+        n: The top-n cut compared.
+        window_days: Count events less than this many days old at each date (None: all).
+        decay: A recency decay, a registered decay name, or None.
+        on_unknown: As for [`crimeharm.score`][crimeharm.score].
+        fallback_weight: As for [`crimeharm.score`][crimeharm.score].
+        movers: How many offenders that entered or left the top n to list, each way.
+
+    Returns:
+        A [`ComparisonTable`][crimeharm.ComparisonTable] of consecutive dates.
+    """
     dates = [str(np.datetime64(d, "D")) for d in as_of]
     if len(set(dates)) != len(dates) or len(dates) < 2:
         msg = f"as_of must hold at least two distinct dates (got {dates})"

@@ -12,14 +12,18 @@ Definitions (``x`` = harm per unit, sorted ascending, ``n`` units, ``T`` = total
   Reference: Bernasco, W. and Steenbeek, W. (2017). More places than crimes: implications for
   evaluating the law of crime concentration at place. Journal of Quantitative Criminology
   33(3), 451-467. https://doi.org/10.1007/s10940-016-9324-7 (formula as implemented in their R
-  package lorenzgini, without its optional small-N "unbiased" factor).
+  package lorenzgini). lorenzgini's ``gini()`` applies a small-sample "unbiased" factor
+  ``m / (m - 1)``, ``m = min(n, N)``, by default (``unbiased = TRUE``); here it is off by default
+  (``generalized_gini(..., unbiased=False)``): a force's recorded crime is the whole population
+  of its records, not a sample from one, so the sample correction does not apply. Pass
+  ``unbiased=True`` to reproduce lorenzgini's default figure.
 - Top share: the share of ``T`` held by the top fraction ``p`` of units, read off the Lorenz
   curve with linear interpolation between units (so it is continuous and monotone in ``p``,
   and the top 100% hold 1).
 - Power few: the smallest fraction of units holding a given share of ``T`` (the inverse).
 
 Zero-harm units count as units only when ``n_units`` says how many there are in all (offenders
-with no counted event do not appear in :class:`Scores`).
+with no counted event do not appear in [`Scores`][crimeharm.Scores]).
 """
 
 from __future__ import annotations
@@ -188,16 +192,41 @@ def gini(values: Any, *, n_units: int | None = None) -> float:
     return _gini_sorted(_values(values, n_units))
 
 
-def generalized_gini(values: Any, *, n_events: int, n_units: int | None = None) -> float:
+def generalized_gini(
+    values: Any, *, n_events: int, n_units: int | None = None, unbiased: bool = False
+) -> float:
     """Bernasco and Steenbeek's (2017) generalized Gini for ``n_events`` over the units.
 
     ``G' = max(1, n / N) (G - 1) + 1`` with ``n`` units (incl. zeros) and ``N`` events; equals
     the Gini once there are at least as many events as units.
+
+    The small-sample correction is off by default here and on by default in the authors' R
+    package lorenzgini (``gini(x, unbiased = TRUE)``): ``unbiased=True`` multiplies ``G'`` by
+    ``m / (m - 1)`` with ``m = min(n, N)``, as lorenzgini does. Off by default because recorded
+    crime is the population of records, not a sample; the two differ by a factor of about
+    ``1 + 1/m`` (under 0.01% for 10,000 units).
+
+    Args:
+        values: Harm (or events) per unit, zeros included or counted by ``n_units``.
+        n_events: ``N``, the number of events spread over the units (at least 1).
+        n_units: ``n``, the number of units, when ``values`` leaves out the zeros.
+        unbiased: Apply lorenzgini's small-sample factor ``m / (m - 1)``.
+
+    Returns:
+        ``G'``, or NaN when every value is 0 (or, with ``unbiased``, when ``m`` is 1).
+
+    Raises:
+        ParameterError: ``n_events`` is not a whole number >= 1.
     """
     if isinstance(n_events, bool) or not isinstance(n_events, (int, np.integer)) or n_events < 1:
         msg = f"n_events must be a whole number >= 1 (got {n_events!r})"
         raise ParameterError(msg)
-    return _generalized(_values(values, n_units), int(n_events))
+    x = _values(values, n_units)
+    g = _generalized(x, int(n_events))
+    if not unbiased:
+        return g
+    m = min(x.size, int(n_events))
+    return g * m / (m - 1) if m > 1 else math.nan
 
 
 def _generalized(x: FloatArray, n_events: int) -> float:
@@ -309,11 +338,12 @@ def concentration(
     shares: Sequence[float] = DEFAULT_SHARES,
     label: str = "",
 ) -> Concentration:
-    """Gini, top shares and power-few fractions of harm per unit (or of :class:`Scores`).
+    """Gini, top shares and power-few fractions of harm per unit (or of
+    [`Scores`][crimeharm.Scores]).
 
-    For :class:`Scores` / :class:`Ranking`, ``n_events`` defaults to the counted rows of the
-    report (for the generalized Gini, which then equals the Gini unless ``n_units`` adds
-    offenders without counted events).
+    For [`Scores`][crimeharm.Scores] / [`Ranking`][crimeharm.Ranking], ``n_events`` defaults to the
+    counted rows of the report (for the generalized Gini, which then equals the Gini unless
+    ``n_units`` adds offenders without counted events).
     """
     if isinstance(values, (Scores, Ranking)) and n_events is None:
         n_events = values.report.counted
@@ -340,7 +370,9 @@ def concentration(
 
 @attrs.frozen(repr=False)
 class ConcentrationTable:
-    """One :class:`Concentration` per label (offence group, ...), as a tidy table."""
+    """One [`Concentration`][crimeharm.Concentration] per label (offence group, ...), as a tidy
+    table.
+    """
 
     rows: tuple[Concentration, ...]
 
@@ -396,8 +428,8 @@ def concentration_by_group(
 ) -> ConcentrationTable:
     """Concentration of harm over offenders within each offence group of the scheme.
 
-    An offender's harm in a group is the sum of their counted contributions from offences in
-    that group (score options as in :func:`crimeharm.score`). Codes the scheme lacks (with
+    An offender's harm in a group is the sum of their counted contributions from offences in that
+    group (score options as in [`crimeharm.score`][crimeharm.score]). Codes the scheme lacks (with
     ``on_unknown="fallback"``) form the group "(unknown code)". Rows are ordered by total harm,
     largest first; the first row, "(all)", is every group together.
     """

@@ -1,16 +1,16 @@
 """Explain one offender's harm: every counted event with its weight, decay and contribution.
 
-The contributions are the scorer's own (:func:`crimeharm.core.scoring.contributions`) and are added
-in the order-independent way :func:`crimeharm.score` adds them (:mod:`crimeharm.kernels.summation`),
-so :attr:`Explanation.harm` is the very float that ``score(...)`` reports for the offender.
-Events that do not count are listed with their reason (dated after as_of, outside the window,
-unknown code).
+The contributions are the scorer's own (``crimeharm.core.scoring.contributions``) and are added in
+the order-independent way [`crimeharm.score`][crimeharm.score] adds them
+(``crimeharm.kernels.summation``), so ``Explanation.harm`` is the very float that ``score(...)``
+reports for the offender. Events that do not count are listed with their reason (dated after as_of,
+outside the window, unknown code).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 import numpy as np
@@ -27,16 +27,35 @@ from ..kernels.summation import total
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Explanation", "explain", "explain_scores"]
+__all__ = ["SORT_KEYS", "TABLE_LIMIT", "Explanation", "explain", "explain_scores", "format_harm"]
+
+#: Orders the counted events can be shown in (see `Explanation.order`).
+SORT_KEYS = ("contribution", "date", "row")
+SortKey = Literal["contribution", "date", "row"]
+#: Counted events a text explanation lists before summarising the rest.
+TABLE_LIMIT = 30
 
 _ARRAY_EQ = attrs.cmp_using(eq=np.array_equal)
+
+
+def format_harm(value: float) -> str:
+    """Harm as ``crimeharm rank`` prints it: thousands separators, 2 decimals."""
+    return f"{value:,.2f}"
+
+
+def _plural(n: int, word: str) -> str:
+    return word if n == 1 else word + "s"
+
+
+def _share(part: float, whole: float) -> str:
+    return f"{part / whole:.1%}" if whole > 0 else "-"
 
 
 def sequential_sum(values: npt.NDArray[np.float64]) -> float:
     """The offender's harm from their contributions, added exactly as the scorer adds them.
 
     ``np.sum`` adds pairwise and Python's ``sum`` (3.12+) compensates; neither reproduces the
-    scorer's float exactly, this does (:func:`crimeharm.kernels.summation.total`).
+    scorer's float exactly, this does (``crimeharm.kernels.summation.total``).
     """
     return total(values)
 
@@ -77,8 +96,55 @@ class Explanation:
         """Number of counted events."""
         return int(self.rows.size)
 
-    def to_records(self) -> list[dict[str, Any]]:
-        """One plain dict per counted event (dates as ISO strings), in row order."""
+    def order(self, sort: SortKey = "contribution") -> npt.NDArray[np.intp]:
+        """Positions of the counted events in display order.
+
+        ``"contribution"``: largest contribution first (ties: earlier date, then row);
+        ``"date"``: oldest first (ties: row); ``"row"``: input row order.
+        """
+        if sort not in SORT_KEYS:
+            msg = f"sort must be one of {', '.join(SORT_KEYS)} (got {sort!r})"
+            raise ParameterError(msg)
+        if sort == "row":
+            return np.arange(self.count, dtype=np.intp)
+        days = self.date.astype("datetime64[D]").astype(np.int64)
+        if sort == "date":
+            return np.lexsort((self.rows, days)).astype(np.intp)
+        return np.lexsort((self.rows, days, -self.contribution)).astype(np.intp)
+
+    def shown(self, limit: int | None, sort: SortKey = "contribution") -> npt.NDArray[np.intp]:
+        """The counted events to show when at most ``limit`` fit (None: all), in ``sort`` order.
+
+        Truncation always keeps the largest contributions, whatever the display order, so what
+        is left out is the smallest part of the harm.
+        """
+        if limit is not None and (isinstance(limit, bool) or limit < 0):
+            msg = f"limit must be a whole number >= 0 or None (got {limit!r})"
+            raise ParameterError(msg)
+        if limit is None or limit >= self.count:
+            return self.order(sort)
+        keep = np.zeros(self.count, dtype=bool)
+        keep[self.order("contribution")[:limit]] = True
+        ordered = self.order(sort)
+        return ordered[keep[ordered]]
+
+    def hidden_summary(self, shown: npt.NDArray[np.intp]) -> str:
+        """One line on the counted events not in ``shown``: how many, their harm and share."""
+        rest = np.ones(self.count, dtype=bool)
+        rest[shown] = False
+        n = int(rest.sum())
+        if n == 0:
+            return ""
+        part = total(self.contribution[rest])
+        share = part / self.harm if self.harm > 0 else 0.0
+        unit = f" {self.unit}" if self.unit else ""
+        return (
+            f"... {n} more counted {_plural(n, 'event')} not shown (the smallest contributions): "
+            f"harm {format_harm(part)}{unit}, {share:.1%} of the total"
+        )
+
+    def to_records(self, sort: SortKey = "row") -> list[dict[str, Any]]:
+        """One plain dict per counted event (dates as ISO strings), in ``sort`` order."""
         return [
             {
                 "row": int(self.rows[i]),
@@ -92,7 +158,7 @@ class Explanation:
                 "decay_factor": float(self.decay_factor[i]),
                 "contribution": float(self.contribution[i]),
             }
-            for i in range(self.count)
+            for i in self.order(sort).tolist()
         ]
 
     def excluded_records(self) -> list[dict[str, Any]]:
@@ -134,8 +200,8 @@ class Explanation:
         )
         return frame
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain-data form (for JSON): offender, harm, parameters, events, exclusions."""
+    def to_dict(self, sort: SortKey = "row") -> dict[str, Any]:
+        """Plain-data form (for JSON): offender, harm, parameters, events (in ``sort`` order)."""
         oid = self.offender_id
         return {
             "offender_id": oid.item() if isinstance(oid, np.generic) else oid,
@@ -143,22 +209,42 @@ class Explanation:
             "unit": self.unit,
             "count": self.count,
             "params": self.params.to_dict(),
-            "events": self.to_records(),
+            "events": self.to_records(sort),
             "excluded": self.excluded_records(),
         }
 
-    def __repr__(self) -> str:
+    def headline(self) -> str:
+        """One line: offender, harm (formatted as the ranking prints it), events, parameters."""
         p = self.params
         window = "no window" if p.window_days is None else f"window {p.window_days} days"
         unit = f" {self.unit}" if self.unit else ""
-        head = (
-            f"<Explanation of offender {self.offender_id!s}: harm {self.harm:,.4f}{unit} from "
-            f"{self.count} counted events; scheme {p.scheme!r}, as_of {p.as_of}, {window}, "
-            f"decay {p.decay}>"
+        return (
+            f"Explanation of offender {self.offender_id!s}: harm {format_harm(self.harm)}{unit} "
+            f"from {self.count} counted {_plural(self.count, 'event')}; scheme {p.scheme!r}, "
+            f"as_of {p.as_of}, {window}, decay {p.decay}"
         )
-        lines = [head]
+
+    def table(
+        self,
+        *,
+        sort: SortKey = "contribution",
+        limit: int | None = TABLE_LIMIT,
+        all_hint: str = "limit=None",
+    ) -> str:
+        """The explanation as text: headline, counted events, what is not shown, total, exclusions.
+
+        ``sort``: "contribution" (largest first, default), "date" or "row". At most ``limit``
+        counted events are listed (None: all); the ones left out are always the smallest
+        contributions and a line says how many, their harm and its share of the total. The
+        total line is the offender's harm as ``crimeharm rank`` prints it (2 decimals).
+        With ``limit=None`` the excluded events are listed one by one too. ``all_hint`` names
+        how to see everything in the line on what is not shown (the CLI says ``--all``).
+        """
+        lines = [self.headline()]
+        shown = self.shown(limit, sort)
+        unit = f" {self.unit}" if self.unit else ""
         if self.count:
-            names = ["row", "date", "code", "weight", "age_days", "decay", "contribution", "title"]
+            names = ["row", "date", "code", "weight", "age_days", "decay", "contribution", "share"]
             cells = [
                 [
                     str(int(self.rows[i])),
@@ -168,28 +254,40 @@ class Explanation:
                     str(int(self.age_days[i])),
                     f"{self.decay_factor[i]:.4f}",
                     f"{self.contribution[i]:,.4f}",
+                    _share(float(self.contribution[i]), self.harm),
                     str(self.title[i])[:40],
                 ]
-                for i in range(min(self.count, 30))
+                for i in shown.tolist()
             ]
             widths = [max(len(n), *(len(r[j]) for r in cells)) for j, n in enumerate(names)]
             lines.append(
-                "  ".join(n.rjust(w) for n, w in zip(names[:-1], widths[:-1], strict=True))
-                + "  title"
+                "  ".join(n.rjust(w) for n, w in zip(names, widths, strict=True)) + "  title"
             )
             lines += [
-                "  ".join(c.rjust(w) for c, w in zip(r[:-1], widths[:-1], strict=True))
-                + "  "
-                + r[-1]
+                "  ".join(c.rjust(w) for c, w in zip(r[:-1], widths, strict=True)) + "  " + r[-1]
                 for r in cells
             ]
-            if self.count > 30:
-                lines.append(f"... {self.count - 30} more counted events")
+            hidden = self.hidden_summary(shown)
+            if hidden:
+                lines.append(f"{hidden}; {all_hint} lists every event")
+        lines.append(
+            f"total: harm {format_harm(self.harm)}{unit} = the sum of {self.count} "
+            f"{_plural(self.count, 'contribution')} (as ranked)"
+        )
         counts = self.excluded_counts()
         if counts:
             listed = ", ".join(f"{reason}: {n}" for reason, n in sorted(counts.items()))
             lines.append(f"excluded events: {listed}")
+            if limit is None:
+                lines += [
+                    f"  row {r['row']}  {r['date']}  {r['code']}  {r['reason']}"
+                    for r in self.excluded_records()
+                ]
         return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        head, _, rest = self.table().partition("\n")
+        return f"<{head}>\n{rest}"
 
 
 def _find_rows(events: Events, offender_id: Any) -> npt.NDArray[np.intp]:
@@ -218,12 +316,14 @@ def explain(
     on_unknown: OnUnknown = "raise",
     fallback_weight: float | None = None,
 ) -> Explanation:
-    """Every event of ``offender_id`` with its contribution to harm, as :func:`score` counts it.
+    """Every event of ``offender_id`` with its contribution to harm, as [`score`][crimeharm.score]
+    counts it.
 
-    Takes the same options as :func:`crimeharm.score`. ``scheme`` may also be a
-    :class:`Scores` or :class:`Ranking`: the parameters are then taken from it (see
-    :func:`explain_scores`) and none of ``as_of``, ``window_days`` or ``decay`` may be given.
-    Raises ``KeyError`` when the events have no row for the offender.
+    Takes the same options as [`crimeharm.score`][crimeharm.score]. ``scheme`` may also be a
+    [`Scores`][crimeharm.Scores] or [`Ranking`][crimeharm.Ranking]: the parameters are then taken
+    from it (see [`explain_scores`][crimeharm.research.explain.explain_scores]) and none of
+    ``as_of``, ``window_days`` or ``decay`` may be given. Raises ``KeyError`` when the events have
+    no row for the offender.
     """
     if isinstance(scheme, (Scores, Ranking)):
         if as_of is not None or window_days is not None or decay is not None:
@@ -326,7 +426,7 @@ def explain_scores(
     The scheme is looked up by the name recorded in ``scores.params`` unless given (needed for
     schemes built in code); its checksum must match the recorded one. When the offender is in
     ``scores``, the explanation must reproduce their count and harm (relative difference at most
-    1e-9), else :class:`DataError` says the events are not the ones scored.
+    1e-9), else [`DataError`][crimeharm.DataError] says the events are not the ones scored.
     """
     p = scores.params
     scheme_obj = scheme if scheme is not None else resolve_scheme(p.scheme)

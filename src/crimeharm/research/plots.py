@@ -2,14 +2,16 @@
 
 Needs matplotlib (``pip install 'crimeharm[plot]'``), imported on first call, never at
 ``import crimeharm``. Every function draws on ``ax`` when given, else on a new
-:class:`matplotlib.figure.Figure` that is not registered with pyplot (rendered by Agg when
+``matplotlib.figure.Figure`` that is not registered with pyplot (rendered by Agg when
 saved; nothing is shown, no GUI backend is touched), and returns the figure:
 ``fig.savefig("lorenz.png")``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -30,8 +32,10 @@ if TYPE_CHECKING:
     from .sensitivity import SweepResult
 
 __all__ = [
+    "fingerprint",
     "lorenz",
     "rank_scatter",
+    "scheme_shares",
     "sweep_frequency",
     "sweep_stability",
     "timeline",
@@ -86,12 +90,23 @@ def lorenz(
 ) -> Figure:
     """Lorenz curve of harm over offenders, with markers at the top ``top`` shares.
 
-    ``data`` is :class:`Scores` (or one harm value per offender). With ``descending`` (the
-    default) the curve is read from the most harmful offender: x = share of offenders from the
-    top, y = share of harm they hold (the Lorenz curve turned 180 degrees, so "the top 1% hold
-    y" is read straight off); otherwise the classic curve from the least harmful offender. Each
-    marker is labelled with :func:`crimeharm.research.concentration.top_share`; the title gives
-    the Gini coefficient. Curves of more than 2,000 points are thinned for drawing.
+    ``data`` is [`Scores`][crimeharm.Scores] (or one harm value per offender). With ``descending``
+    (the default) the curve is read from the most harmful offender: x = share of offenders from the
+    top, y = share of harm they hold (the Lorenz curve turned 180 degrees, so "the top 1% hold y" is
+    read straight off); otherwise the classic curve from the least harmful offender. Each marker is
+    labelled with [`crimeharm.research.concentration.top_share`][crimeharm.top_share]; the title
+    gives the Gini coefficient. Curves of more than 2,000 points are thinned for drawing.
+
+    Args:
+        data: [`Scores`][crimeharm.Scores], a [`Ranking`][crimeharm.Ranking], or harm per
+            offender (numbers >= 0).
+        top: Top fractions of offenders to mark (each in (0, 1]).
+        descending: Read the curve from the most harmful offender (else the classic curve).
+        label: Legend entry of the curve (default "harm").
+        ax: Draw on this matplotlib axes instead of a new figure.
+
+    Returns:
+        The matplotlib figure.
     """
     from .concentration import gini, lorenz_curve, top_share
 
@@ -160,8 +175,20 @@ def rank_scatter(
     """Each offender's rank under ``a`` against its rank under ``b`` (log-log axes).
 
     Offenders scored in both are drawn (restricted to those in the top ``n`` of either when
-    ``n`` is given); ranks are the full-table ranks (1 = most harm). The title gives the
-    Spearman correlation of the drawn ranks; the dashed diagonal is agreement.
+    ``n`` is given); ranks are the full-table ranks (1 = most harm). The legend explains the
+    dashed diagonal (the same rank under both: points below it rank higher under ``b``) and,
+    with ``n``, the dotted top-n cuts; the two-line title gives the number of offenders drawn
+    and the Spearman correlation of their ranks.
+
+    Args:
+        a: Scores under the first setting (x axis).
+        b: Scores under the second setting (y axis).
+        labels: Axis names for ``a`` and ``b`` (default: scheme, window and decay of each).
+        n: Draw only offenders in the top ``n`` of either, and mark the cuts.
+        ax: Draw on this matplotlib axes instead of a new figure.
+
+    Returns:
+        The matplotlib figure.
     """
     pair: tuple[object, object] = (a, b)
     if not all(isinstance(x, Scores) for x in pair):
@@ -179,11 +206,14 @@ def rank_scatter(
     if n is not None:
         keep = (rank_a <= n) | (rank_b <= n)
         rank_a, rank_b = rank_a[keep], rank_b[keep]
-    ax.scatter(rank_a, rank_b, s=8, alpha=0.5, color="C0", edgecolors="none")
+    ax.scatter(rank_a, rank_b, s=8, alpha=0.5, color="C0", edgecolors="none", label="one offender")
     top = max(
         float(rank_a.max()) if rank_a.size else 1.0, float(rank_b.max()) if rank_b.size else 1.0
     )
-    ax.plot([1, top], [1, top], ls="--", color="grey", lw=1)
+    ax.plot([1, top], [1, top], ls="--", color="grey", lw=1, label="same rank under both")
+    if n is not None:
+        ax.axvline(n, color="C3", ls=":", lw=1, label=f"top-{n} cut")
+        ax.axhline(n, color="C3", ls=":", lw=1)
     ax.set_xscale("log")
     ax.set_yscale("log")
     label_a, label_b = labels or (_describe(a.params), _describe(b.params))
@@ -191,7 +221,10 @@ def rank_scatter(
     ax.set_ylabel(f"rank under {label_b}")
     rho = _spearman(rank_a, rank_b)
     scope = f"in the top {n} of either" if n is not None else "scored under both"
-    ax.set_title(f"Rank agreement of {rank_a.size:,} offenders {scope}: Spearman {rho:.3f}")
+    ax.set_title(
+        f"Rank agreement of {rank_a.size:,} offenders {scope}\nSpearman {rho:.3f}", fontsize=10
+    )
+    ax.legend(loc="upper left", fontsize=8)
     ax.grid(alpha=0.3, which="both")
     return fig
 
@@ -221,7 +254,23 @@ def timeline(
 
     Counted events are filled circles whose area grows with weight x decay; events that do
     not count (outside the window, after ``as_of``, or skipped codes) are grey crosses. Vertical
-    lines mark ``as_of`` and the window's first day. The title gives the offender's harm.
+    lines mark ``as_of`` and the window's first day. The title gives the offender's harm
+    and id (output you asked for: keep the figure as private as the data).
+
+    Args:
+        events: The events holding the offender's.
+        scheme: A weight scheme or the name of a registered one.
+        offender_id: The offender drawn.
+        as_of: The date scored as of, as for [`crimeharm.score`][crimeharm.score].
+        window_days: Count events less than this many days old (None: every event up to
+            ``as_of``).
+        decay: A recency decay, a registered decay name, or None.
+        on_unknown: As for [`crimeharm.score`][crimeharm.score].
+        fallback_weight: As for [`crimeharm.score`][crimeharm.score].
+        ax: Draw on this matplotlib axes instead of a new figure.
+
+    Returns:
+        The matplotlib figure.
     """
     scheme = resolve_scheme(scheme)
     rows = np.flatnonzero(
@@ -289,6 +338,14 @@ def sweep_stability(result: SweepResult, *, ax: Axes | None = None) -> Figure:
     """Heatmap of the pairwise Jaccard overlap of the top-n sets across a sweep's settings.
 
     Cells are annotated with the overlap when there are at most 15 settings.
+
+    Args:
+        result: A [`SweepResult`][crimeharm.research.sensitivity.SweepResult] from
+            [`sweep`][crimeharm.sweep].
+        ax: Draw on this matplotlib axes instead of a new figure.
+
+    Returns:
+        The matplotlib figure.
     """
     k = len(result.settings)
     fig, ax = _axes(ax, (1.2 + 0.55 * k + 3.0, 1.0 + 0.55 * k + 1.0))
@@ -319,7 +376,16 @@ def sweep_stability(result: SweepResult, *, ax: Axes | None = None) -> Figure:
 
 
 def sweep_frequency(result: SweepResult, *, ax: Axes | None = None) -> Figure:
-    """Bar chart: how many offenders are in the top n under exactly 1, 2, ..., k settings."""
+    """Bar chart: how many offenders are in the top n under exactly 1, 2, ..., k settings.
+
+    Args:
+        result: A [`SweepResult`][crimeharm.research.sensitivity.SweepResult] from
+            [`sweep`][crimeharm.sweep].
+        ax: Draw on this matplotlib axes instead of a new figure.
+
+    Returns:
+        The matplotlib figure.
+    """
     k = len(result.settings)
     fig, ax = _axes(ax, (6.0, 4.0))
     counts = np.bincount(result.appearances, minlength=k + 1)[1:]
@@ -330,3 +396,167 @@ def sweep_frequency(result: SweepResult, *, ax: Axes | None = None) -> Figure:
     ax.set_title(f"How often each offender makes the top {result.n} across the sweep")
     ax.grid(alpha=0.3, axis="y")
     return fig
+
+
+def scheme_shares(
+    events: Events,
+    schemes: Mapping[str, WeightScheme | str],
+    *,
+    as_of: Any,
+    window_days: int | None = None,
+    decay: Decay | str | None = None,
+    groups: WeightScheme | str | None = None,
+    max_groups: int = 8,
+    on_unknown: OnUnknown = "raise",
+    ax: Axes | None = None,
+) -> Figure:
+    """What each scheme counts: the share of total harm by offence group, one bar per scheme.
+
+    The same events are scored under every scheme; each event's contribution is added to its
+    offence group, and each group's share of that scheme's total harm is drawn as one bar per
+    scheme (horizontal, grouped). Groups are the ``groups`` scheme's offence groups (default:
+    the first of ``schemes`` that has groups); the ``max_groups`` - 1 groups with the largest
+    share under the first scheme are drawn, the rest added up as "other groups".
+
+    Args:
+        events: The events, scored under each scheme.
+        schemes: A label for each scheme (or scheme name), in drawing order.
+        as_of: The scoring date, as for [`crimeharm.score`][crimeharm.score].
+        window_days: The window in days (None: every event on or before ``as_of``).
+        decay: A recency decay, or None.
+        groups: The scheme whose offence groups label the codes.
+        max_groups: Most bars per scheme, "other groups" included (at least 2).
+        on_unknown: As for [`crimeharm.score`][crimeharm.score].
+        ax: Draw on this matplotlib axes instead of a new figure.
+
+    Returns:
+        The matplotlib figure.
+    """
+    if not isinstance(schemes, Mapping) or not schemes:
+        msg = "schemes must map at least one label to a scheme"
+        raise ParameterError(msg)
+    if isinstance(max_groups, bool) or not isinstance(max_groups, int) or max_groups < 2:
+        msg = f"max_groups must be a whole number >= 2 (got {max_groups!r})"
+        raise ParameterError(msg)
+    resolved = {str(k): resolve_scheme(v) for k, v in schemes.items()}
+    source = resolve_scheme(groups) if groups is not None else None
+    if source is None:
+        source = next((x for x in resolved.values() if x.groups is not None), None)
+    if source is None or source.groups is None:
+        msg = "no scheme has offence groups: pass groups= a scheme that has them"
+        raise ParameterError(msg)
+    rows = source.index_of(events.code_strings())
+    group = np.where(rows >= 0, source.groups[np.maximum(rows, 0)], "no group")
+    names, label = np.unique(group, return_inverse=True)
+    shares: dict[str, npt.NDArray[np.float64]] = {}
+    for name, scheme in resolved.items():
+        c = contributions(
+            events,
+            scheme,
+            as_of=as_of,
+            window_days=window_days,
+            decay=decay,
+            on_unknown=on_unknown,
+        )
+        value = np.where(c.counted, c.value, 0.0)
+        per_group = np.bincount(label, weights=value, minlength=names.size)
+        total = float(per_group.sum())
+        shares[name] = per_group / total if total > 0 else per_group.astype(np.float64)
+    first = next(iter(shares.values()))
+    order = np.argsort(-first, kind="stable")
+    shown = order[: max_groups - 1] if names.size > max_groups else order
+    rest = np.setdiff1d(order, shown)
+    labels = [str(names[i]).capitalize() for i in shown]
+    if rest.size:
+        labels.append("other groups")
+    fig, ax = _axes(ax, (8.0, 1.5 + 0.45 * len(labels) * max(1, len(shares) / 2)))
+    height = 0.8 / len(shares)
+    y = np.arange(len(labels), dtype=np.float64)
+    for k, (name, share) in enumerate(shares.items()):
+        values = list(share[shown])
+        if rest.size:
+            values.append(float(share[rest].sum()))
+        bars = ax.barh(y + k * height, values, height=height, label=name, color=f"C{k}")
+        ax.bar_label(bars, labels=[f"{v:.0%}" for v in values], fontsize=7, padding=2)
+    ax.set_yticks(y + height * (len(shares) - 1) / 2, labels, fontsize=8)
+    ax.invert_yaxis()
+    biggest = max(float(share.max()) for share in shares.values()) if names.size else 1.0
+    ax.set_xlim(0, min(1.0, biggest * 1.2) or 1.0)
+    ax.set_xlabel("share of the scheme's total harm")
+    ax.set_title(
+        f"Share of harm by offence group under {len(shares)} schemes\n"
+        f"({len(events):,} events, as of {np.datetime64(as_of, 'D')})",
+        fontsize=10,
+    )
+    ax.legend(loc="lower right", fontsize=8)
+    ax.grid(alpha=0.3, axis="x")
+    return fig
+
+
+def fingerprint(fig: Figure) -> str:
+    """A SHA-256 of what a figure shows: texts, plotted data, sizes; not the pixels.
+
+    Two figures with the same titles, labels, tick labels, legend entries, line and point
+    coordinates, marker sizes, bar geometry and image data have the same fingerprint on any
+    matplotlib version, font or platform (numbers rounded to 6 significant digits). It lets a
+    test check that a saved picture still shows what the code draws, without comparing
+    pixels (see examples/make_figures.py).
+    """
+    return hashlib.sha256(
+        json.dumps(figure_content(fig), sort_keys=True).encode("utf-8")
+    ).hexdigest()
+
+
+def figure_content(fig: Figure) -> list[dict[str, Any]]:
+    """What [`fingerprint`][crimeharm.research.plots.fingerprint] hashes, as plain data."""
+
+    def num(values: Any) -> list[Any]:
+        array = np.asarray(values)
+        if array.dtype.kind == "M":
+            return [str(v) for v in array.ravel()]
+        flat = np.asarray(array, dtype=np.float64).ravel()
+        return [float(f"{v:.6g}") if np.isfinite(v) else str(v) for v in flat]
+
+    def fixed_labels(axis: Any) -> list[str]:
+        """Tick labels the code set (categories), not those a locator chose."""
+        from matplotlib.ticker import FixedFormatter
+
+        if not isinstance(axis.get_major_formatter(), FixedFormatter):
+            return []
+        return [t.get_text() for t in axis.get_ticklabels() if t.get_text()]
+
+    def collection(c: Any) -> list[Any]:
+        """Points and their sizes (scatter), or segments (line collections)."""
+        if hasattr(c, "get_segments"):
+            return [num(segment) for segment in c.get_segments()]
+        sizes = c.get_sizes() if hasattr(c, "get_sizes") else []
+        return [num(c.get_offsets()), num(sizes)]
+
+    out: list[dict[str, Any]] = []
+    for ax in fig.axes:
+        legend = ax.get_legend()
+        collections: list[Any] = list(ax.collections)
+        patches: list[Any] = list(ax.patches)
+        out.append(
+            {
+                "title": ax.get_title(),
+                "xlabel": ax.get_xlabel(),
+                "ylabel": ax.get_ylabel(),
+                "scale": [ax.get_xscale(), ax.get_yscale()],
+                "xticklabels": fixed_labels(ax.xaxis),
+                "yticklabels": fixed_labels(ax.yaxis),
+                "legend": [t.get_text() for t in legend.get_texts()] if legend else [],
+                "texts": [t.get_text() for t in ax.texts],
+                "lines": [
+                    [num(line.get_xdata()), num(line.get_ydata())] for line in ax.get_lines()
+                ],
+                "collections": [collection(c) for c in collections],
+                "patches": [
+                    num([p.get_x(), p.get_y(), p.get_width(), p.get_height()])
+                    for p in patches
+                    if hasattr(p, "get_width")
+                ],
+                "images": [num(image.get_array()) for image in ax.images],
+            }
+        )
+    return out

@@ -9,7 +9,7 @@ each offender on
 - **victims** (RFGV): distinct victims in the window,
 
 and adding the bands into a composite. No force publishes its exact formula, so every choice
-here is a parameter of :class:`RFGModel` (see docs/sensitivity-rfg-plots.md):
+here is a parameter of [`RFGModel`][crimeharm.RFGModel] (see docs/sensitivity-rfg-plots.md):
 
 - window: one look-back window (default 1096 days, three years) for every component and for
   eligibility; an event counts iff ``0 <= as_of - date < window_days``.
@@ -97,17 +97,18 @@ def _whole(minimum: int) -> Any:
 class RFGModel:
     """How to band and combine recency, frequency, gravity (and victims); every choice is here.
 
-    :param components: which of ``"recency"``, ``"frequency"``, ``"gravity"``, ``"victims"``
-        enter the composite (default RFG: the first three).
-    :param window_days: look-back window in days for every component and eligibility.
-    :param bands: number of quantile bands k (5 = quintiles) for components without thresholds.
-    :param thresholds: explicit cut points per component (k - 1 non-decreasing numbers give
-        bands 1..k); see the module docstring for the inclusive rules.
-    :param weights: weight per component in the composite (missing: 1.0).
-    :param min_events: eligibility: counted events in the window, at least.
-    :param min_victims: eligibility: distinct victims in the window, at least (needs victim_id).
-    :param band_over: the population quantile bands are computed over: ``"eligible"``
-        offenders (default) or ``"all"`` offenders with a counted event.
+    Attributes:
+        components: Which of ``"recency"``, ``"frequency"``, ``"gravity"``, ``"victims"``
+            enter the composite (default RFG: the first three).
+        window_days: Look-back window in days for every component and eligibility.
+        bands: Number of quantile bands k (5 = quintiles) for components without thresholds.
+        thresholds: Explicit cut points per component (k - 1 non-decreasing numbers give
+            bands 1..k); see the module docstring for the inclusive rules.
+        weights: Weight per component in the composite (missing: 1.0).
+        min_events: Eligibility: counted events in the window, at least.
+        min_victims: Eligibility: distinct victims in the window, at least (needs victim_id).
+        band_over: The population quantile bands are computed over: ``"eligible"``
+            offenders (default) or ``"all"`` offenders with a counted event.
     """
 
     components: tuple[str, ...] = attrs.field(
@@ -187,7 +188,7 @@ class RFGModel:
         on_unknown: OnUnknown = "raise",
         fallback_weight: float | None = None,
     ) -> RFGResult:
-        """Score ``events`` with this model (see :func:`rfg_score`)."""
+        """Score ``events`` with this model (see [`rfg_score`][crimeharm.rfg_score])."""
         return rfg_score(
             events,
             scheme,
@@ -350,9 +351,10 @@ def rfg_score(
 ) -> RFGResult:
     """Band every offender with a counted event in the window and rank the eligible ones.
 
-    Components come from one :func:`crimeharm.score` pass with ``window_days=model.window_days``
-    and no decay (gravity = harm, frequency = count, recency = as_of - last, victims = distinct
-    victims). See :class:`RFGModel` and the module docstring for the banding rules.
+    Components come from one [`crimeharm.score`][crimeharm.score] pass with
+    ``window_days=model.window_days`` and no decay (gravity = harm, frequency = count, recency =
+    as_of - last, victims = distinct victims). See [`RFGModel`][crimeharm.RFGModel] and the module
+    docstring for the banding rules.
     """
     chosen: object = RFGModel() if model is None else model
     if not isinstance(chosen, RFGModel):

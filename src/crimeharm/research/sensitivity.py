@@ -1,12 +1,12 @@
 """How stable is the top n? Parameter sweeps and bootstrap confidence intervals on ranks.
 
-:func:`sweep` scores the same events under a grid of windows and decays and compares the top-n
-sets (Jaccard overlap, how often each offender makes the top n, who always does).
-:func:`bootstrap_ranks` resamples the counted event rows with replacement and reports a
-percentile interval on each offender's rank.
+[`sweep`][crimeharm.sweep] scores the same events under a grid of windows and decays and compares
+the top-n sets (Jaccard overlap, how often each offender makes the top n, who always does).
+[`bootstrap_ranks`][crimeharm.bootstrap_ranks] resamples the counted event rows with replacement and
+reports a percentile interval on each offender's rank.
 
-Both validate the inputs and look weights up once (:func:`crimeharm.core.scoring.contributions`),
-group rows by offender once (:func:`crimeharm.kernels.hashing.group_rows`), and then spend one
+Both validate the inputs and look weights up once (``crimeharm.core.scoring.contributions``),
+group rows by offender once (``crimeharm.kernels.hashing.group_rows``), and then spend one
 ``bincount`` pass per setting or replicate.
 """
 
@@ -262,7 +262,7 @@ class SweepResult:
         return rows
 
     def to_pandas(self) -> pd.DataFrame:
-        """The per-setting table of :meth:`to_records` as a DataFrame (needs pandas)."""
+        """The per-setting table of ``to_records`` as a DataFrame (needs pandas)."""
         from .._optional import require
 
         pandas = require("pandas", "pandas")
@@ -317,11 +317,11 @@ def sweep(
 ) -> SweepResult:
     """Score under many windows and decays and compare the top-n sets.
 
-    The baseline is ``window_days`` with ``decay`` (as in :func:`crimeharm.score`). The grid is
-    every window of ``windows`` (default: the baseline window) with every decay: exponential
+    The baseline is ``window_days`` with ``decay`` (as in [`crimeharm.score`][crimeharm.score]). The
+    grid is every window of ``windows`` (default: the baseline window) with every decay: exponential
     decays with the ``half_lives`` (days) and the labelled ``decays`` (label -> decay object or
-    registered name), or the baseline decay if neither is given. Settings equal to the baseline
-    are dropped. Each setting's top n equals ``score(...).top(n)`` under that setting.
+    registered name), or the baseline decay if neither is given. Settings equal to the baseline are
+    dropped. Each setting's top n equals ``score(...).top(n)`` under that setting.
     """
     n = _check_n(n, "n", 1)
     window_days = _check_window(window_days, "window_days")
@@ -482,6 +482,14 @@ def bootstrap_ranks(
     with those row multiplicities and ranks them (harm desc, id asc). An offender left with no
     row in a replicate has harm 0 there. Tracks ``offenders`` (ids), or by default the top ``n``
     of the full data. The same ``seed`` gives the same result.
+
+    The intervals are percentile intervals, and their coverage of an offender's true rank is
+    not the nominal ``level``: in known-truth simulations (``tools/bootstrap_coverage.py``,
+    figures in docs/sensitivity-rfg-plots.md) nominal 95% intervals held the true rank 97.7%
+    of the time for the top 50 of 3,000 offenders, 96.3% for the top 100 of 10,000 and 91.3%
+    for the top 200 of 3,000 (conservative at the very top, short deeper down). The basic
+    (reflected) interval did far worse (about 40%), because ranks are bounded at 1. Read the
+    intervals as a guide to how fragile a rank is, not as calibrated confidence statements.
     """
     n = _check_n(n, "n", 1)
     n_boot = _check_n(n_boot, "n_boot", 1)

@@ -1,1 +1,1 @@
-"""Scoring beyond one array: the streaming :class:`~crimeharm.Scorer` and the Dask path."""
+"""Scoring beyond one array: the streaming [`Scorer`][crimeharm.Scorer] and the Dask path."""

@@ -1,11 +1,11 @@
 """Scoring on a Dask cluster: each partition -> a mergeable partial -> a tree of merges.
 
 Needs the ``dask`` extra (``pip install 'crimeharm[dask]'``). Every partition is scored where it
-lives (:func:`crimeharm.scale.streaming.partial_of`), the per-offender partials are merged pairwise
-in a tree (``split_every`` at a time), and only the final per-offender table comes back to the
-client, so the client's memory is bounded by the number of offenders. Results equal
-:func:`crimeharm.score` of all the rows: counts, dates, victims and report exactly, harm within
-a relative 1e-9 (additions happen in another order).
+lives ([`crimeharm.scale.streaming.partial_of`][crimeharm.scale.streaming.partial_of]), the
+per-offender partials are merged pairwise in a tree (``split_every`` at a time), and only the final
+per-offender table comes back to the client, so the client's memory is bounded by the number of
+offenders. Results equal [`crimeharm.score`][crimeharm.score] of all the rows: counts, dates,
+victims and report exactly, harm within a relative 1e-9 (additions happen in another order).
 
 >>> from distributed import Client                                         # doctest: +SKIP
 >>> client = Client("tcp://scheduler:8786")                                # doctest: +SKIP
@@ -90,7 +90,7 @@ def partial_dask(
     columns: Mapping[str, str] | None = None,
     split_every: int = 8,
 ) -> Any:
-    """A dask Delayed of the merged :class:`~crimeharm.scale.streaming.Partial` of ``data``."""
+    """A dask Delayed of the merged [`Partial`][crimeharm.scale.streaming.Partial] of ``data``."""
     dask = require("dask", "dask")
     if isinstance(split_every, bool) or not isinstance(split_every, int) or split_every < 2:
         msg = f"split_every must be a whole number >= 2 (got {split_every!r})"
@@ -133,7 +133,7 @@ def score_dask(
 
     ``columns`` maps Events fields to column names (``{"offender_id": "suspect_ref"}``).
     Computes with the active dask scheduler: a ``distributed.Client`` if one is connected,
-    else dask's default. Arguments otherwise as :func:`crimeharm.score`.
+    else dask's default. Arguments otherwise as [`crimeharm.score`][crimeharm.score].
     """
     dask = require("dask", "dask")
     delayed = partial_dask(

@@ -1,9 +1,10 @@
 """Streaming and mergeable scoring: harm is a sum, so scores of parts of the events merge.
 
-:class:`Scorer` takes events chunk by chunk (``add``, ``add_many``, ``add_file``) and keeps one
-row per offender (plus one per distinct offender-victim pair when the events carry victim ids),
-never the events themselves: memory is bounded by the number of offenders, not of events.
-:class:`Partial` is that state as plain data, to ship between processes (``crimeharm.dask``).
+[`Scorer`][crimeharm.Scorer] takes events chunk by chunk (``add``, ``add_many``, ``add_file``) and
+keeps one row per offender (plus one per distinct offender-victim pair when the events carry victim
+ids), never the events themselves: memory is bounded by the number of offenders, not of events.
+[`Partial`][crimeharm.scale.streaming.Partial] is that state as plain data, to ship between
+processes (``crimeharm.dask``).
 
 Counts, first/last dates, victims and the report of a merged result equal those of scoring all
 events at once exactly. Harm is summed per chunk and then across chunks, a different order of
@@ -63,7 +64,7 @@ class Partial:
         return int(self.offender_id.size) + pairs
 
     def to_scores(self) -> Scores:
-        """The :class:`Scores` these sums describe."""
+        """The [`Scores`][crimeharm.Scores] these sums describe."""
         victims = None
         if self.pair_offender is not None:
             starts = np.searchsorted(self.pair_offender, self.offender_id, side="left")
@@ -104,7 +105,9 @@ def partial_of(
     on_unknown: OnUnknown = "raise",
     fallback_weight: float | None = None,
 ) -> Partial:
-    """The mergeable partial of one chunk of events (arguments as :func:`crimeharm.score`)."""
+    """The mergeable partial of one chunk of events (arguments as
+    [`crimeharm.score`][crimeharm.score]).
+    """
     plan = _plan(
         events,
         scheme,
@@ -201,7 +204,9 @@ def merge_partials(parts: Sequence[Partial]) -> Partial:
 
 
 def partial_from_scores(scores: Scores) -> Partial:
-    """A partial from :class:`Scores` (only without victims: victim counts do not add up)."""
+    """A partial from [`Scores`][crimeharm.Scores] (only without victims: victim counts do not
+    add up).
+    """
     if scores.victims is not None:
         msg = (
             "scores with victim counts cannot be merged (a victim may appear in both parts); "
@@ -295,8 +300,8 @@ class Scorer:
     ...     scorer.add(chunk)
     >>> scorer.top(100)                                                       # doctest: +SKIP
 
-    Arguments are those of :func:`crimeharm.score`. ``result()`` equals ``score()`` of all the
-    events added: counts, dates, victims and report exactly, harm within a relative 1e-9.
+    Arguments are those of [`crimeharm.score`][crimeharm.score]. ``result()`` equals ``score()`` of
+    all the events added: counts, dates, victims and report exactly, harm within a relative 1e-9.
     """
 
     def __init__(
@@ -346,7 +351,8 @@ class Scorer:
         return self
 
     def add_many(self, chunks: Iterable[Any], *, prefetch: int = 1, **options: Any) -> Scorer:
-        """Score every chunk of an iterable (e.g. :func:`crimeharm.io.iter_parquet`).
+        """Score every chunk of an iterable (e.g.
+        [`crimeharm.io.iter_parquet`][crimeharm.iter_parquet]).
 
         With ``prefetch`` > 0 a background thread reads up to that many chunks ahead, so reading
         (parsing) and scoring overlap; memory holds at most ``prefetch + 2`` chunks.
@@ -450,7 +456,9 @@ class Scorer:
         self._pending_rows = 0
 
     def partial(self) -> Partial:
-        """The accumulated sums as a :class:`Partial` (to merge elsewhere)."""
+        """The accumulated sums as a [`Partial`][crimeharm.scale.streaming.Partial] (to merge
+        elsewhere).
+        """
         self._compact()
         self._owned = False  # the caller may keep these arrays: copy before writing again
         return self._empty if self._state is None else self._state
@@ -483,7 +491,9 @@ def score_file(
     chunk_rows: int = 1_000_000,
     **options: Any,
 ) -> Scores:
-    """Score a CSV or Parquet file of any size in bounded memory (see :class:`Scorer`)."""
+    """Score a CSV or Parquet file of any size in bounded memory (see
+    [`Scorer`][crimeharm.Scorer]).
+    """
     scorer = Scorer(
         scheme,
         as_of=as_of,

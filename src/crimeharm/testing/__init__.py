@@ -7,8 +7,8 @@ Plugin authors run the same checks the library runs on its own schemes and decay
     check_scheme("my-force-scheme")     # a registered name, or a WeightScheme
     check_decay("my-decay")             # a registered name, or a Decay object
 
-and generate data with :mod:`crimeharm.testing.strategies`. This package needs ``hypothesis``
-(``pip install 'crimeharm[test]'``); ``import crimeharm`` never imports it.
+and generate data with [`crimeharm.testing.strategies`][crimeharm.testing.strategies]. This package
+needs ``hypothesis`` (``pip install 'crimeharm[test]'``); ``import crimeharm`` never imports it.
 """
 
 from __future__ import annotations

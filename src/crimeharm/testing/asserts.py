@@ -45,7 +45,7 @@ def assert_scores_equal(
     """Same offenders in the same order, same counts and dates, harm equal within ``rtol``.
 
     ``rtol=0`` asks for bit-identical harm. Reports and parameters are compared for
-    :class:`~crimeharm.Scores` unless switched off.
+    [`Scores`][crimeharm.Scores] unless switched off.
     """
     if type(a) is not type(b):
         _fail(f"cannot compare {type(a).__name__} with {type(b).__name__}")
@@ -120,7 +120,7 @@ def reference_harm(
 def check_scheme(scheme: WeightScheme | str, **options: Any) -> WeightScheme:
     """Check a scheme (or a registered scheme name, loaded with ``options``) and return it.
 
-    Checks: a named :class:`~crimeharm.WeightScheme` of unique, non-blank string codes with
+    Checks: a named [`WeightScheme`][crimeharm.WeightScheme] of unique, non-blank string codes with
     finite weights >= 0; lookups (``index_of``, ``weight``, ``in``) agree with the table;
     ``checksum`` is stable and sees a changed weight; one event per code, scored without decay,
     gives each code's weight as harm.
@@ -183,7 +183,7 @@ def check_scheme(scheme: WeightScheme | str, **options: Any) -> WeightScheme:
 def check_decay(decay: Decay | str, *, max_age: int = 3660, **params: Any) -> Decay:
     """Check a decay (or a registered decay name, built with ``params``) and return it.
 
-    Checks: the :class:`~crimeharm.Decay` protocol (``name``, ``factor``, ``params``); factor
+    Checks: the [`Decay`][crimeharm.Decay] protocol (``name``, ``factor``, ``params``); factor
     is 1 at age 0, in [0, 1] and non-increasing over ``0 .. max_age`` days; one-age calls agree
     with the vectorised call; ``params()`` rebuilds an equal decay
     through ``ch.get_decay`` when the name is registered.

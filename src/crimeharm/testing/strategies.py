@@ -8,7 +8,7 @@ Plugin authors test their schemes and decays with the generators the library use
     @given(chst.events(scheme=my_scheme), chst.decays())
     def test_my_invariant(events, decay): ...
 
-Events are dated relative to ``as_of`` (default :data:`AS_OF`) so tests can score them with the
+Events are dated relative to ``as_of`` (default ``AS_OF``) so tests can score them with the
 same ``as_of``: an event of age ``a`` days is dated ``as_of - a``.
 """
 
