@@ -1193,7 +1193,7 @@ def test_pseudonymise_command_with_a_key_from_the_environment_or_a_file(
     monkeypatch.setenv(KEY_ENV, "a key of at least sixteen bytes")
     assert run(capsys, "pseudonymise", str(ranking), "-o", str(d / "p.csv"))[0] == 0
     key_file = d / "key"
-    key_file.write_bytes(b"a key of at least sixteen bytes\n")
+    key_file.write_bytes(b"a key of at least sixteen bytes")
     monkeypatch.delenv(KEY_ENV)
     argv = ["pseudonymise", str(ranking), "-o", str(d / "q.csv"), "--key-file", str(key_file)]
     status, _, err = run(capsys, *argv)
@@ -1216,4 +1216,4 @@ def test_pseudonymise_command_with_a_key_from_the_environment_or_a_file(
     assert status == 2  # a key is never a command-line literal
     argv = ["pseudonymise", str(ranking), "-o", str(key_file), "--key-file", str(key_file)]
     assert run(capsys, *argv)[0] == 2
-    assert key_file.read_bytes() == b"a key of at least sixteen bytes\n"
+    assert key_file.read_bytes() == b"a key of at least sixteen bytes"

@@ -162,4 +162,4 @@ def test_key_from_the_environment_or_a_file(
     assert load_key() == b"0123456789abcdef0123"
     key_file = tmp_path / "key"
     key_file.write_bytes(b"\x00\x01" * 16 + b"\n")
-    assert load_key(key_file) == b"\x00\x01" * 16  # the file wins; its line end is dropped
+    assert load_key(key_file) == b"\x00\x01" * 16 + b"\n"  # the file wins, byte for byte

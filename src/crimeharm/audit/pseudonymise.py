@@ -71,15 +71,16 @@ def _check_length(length: Any) -> int:
 def load_key(key_file: str | Path | None = None, *, env: str = KEY_ENV) -> bytes:
     """The pseudonymisation key: the bytes of ``key_file``, else of the environment variable.
 
-    A key file holds at least 16 bytes (e.g. ``head -c 32 /dev/urandom > key``; trailing line
-    ends are removed, so a hex key written by an editor works too). The environment variable
-    holds text (e.g. ``secrets.token_hex(32)``), used as its UTF-8 bytes. A key is never
+    A key file's bytes are the key exactly as stored, a final line end included (as
+    ``crimeharm report --key-file`` reads it, so both give the same pseudonyms); make one with
+    e.g. ``head -c 32 /dev/urandom > key``. The environment variable holds text (e.g.
+    ``secrets.token_hex(32)``), used as its UTF-8 bytes. A key is at least 16 bytes and is never
     taken from a command-line argument (it would be visible to other users and in the shell's
     history). Raises [`ParameterError`][crimeharm.ParameterError] if neither is given or the
     key is too short.
     """
     if key_file is not None:
-        raw = Path(key_file).read_bytes().rstrip(b"\r\n")
+        raw = Path(key_file).read_bytes()
         where = f"the key file {str(key_file)!r}"
     else:
         text = os.environ.get(env)
