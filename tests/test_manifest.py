@@ -201,3 +201,86 @@ def test_manifest_next_to_output(tmp_path: Path) -> None:
     written = write_manifest_next_to(out, m)
     assert written == tmp_path / "ranking.csv.manifest.json"
     assert Manifest.read(written) == m
+
+
+# -- issue 10: the manifest records everything that changes a result ------------------------------
+
+
+def _met_style_events(path: Path) -> Path:
+    """Events with a victim_sex column: sexual offences against women and other rows."""
+    rows = [
+        "offender_id,offence_code,date,victim_id,victim_sex",
+        "11,019/11,2023-01-02,1,F",  # a sexual offence, female victim
+        "11,046/00,2023-02-03,2,F",  # shoplifting: not in the group
+        "12,019/11,2023-03-04,3,M",  # male victim
+        "13,020/05,2022-12-01,4,F",
+        "14,019/11,2021-06-07,5,F",
+    ]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_the_mets_list_is_recorded_and_reproduced(tmp_path: Path) -> None:
+    from crimeharm import cli
+
+    events = _met_style_events(tmp_path / "events.csv")
+    out = tmp_path / "ranking.csv"
+    argv = ["rank", str(events), "--as-of", AS_OF, "--where", "victim_sex=F"]
+    argv += ["--group", "SEXUAL OFFENCES", "--pad-codes", "--id-type", "str", "-o", str(out)]
+    assert cli.main(argv) == 0
+    manifest = Manifest.read(manifest_path_for(out))
+    assert manifest.filters == {"groups": ["SEXUAL OFFENCES"], "where": {"victim_sex": ["F"]}}
+    assert manifest.reading == {
+        "path": str(events),
+        "format": "csv",
+        "offender_id": "offender_id",
+        "offence_code": "offence_code",
+        "date": "date",
+        "pad_codes": True,
+        "id_type": "str",
+    }
+    assert manifest.by == "offender_id"
+    assert manifest.scheme_conflicts == "min"
+    assert manifest.output["format"] == "csv"
+    read = manifest.read_events()
+    result = manifest.reproduce(read)
+    scheme = ch.get_scheme("cchi-2020")
+    by_hand = read.select(where={"victim_sex": "F"}).select(
+        scheme=scheme, groups=["SEXUAL OFFENCES"]
+    )
+    assert result == ch.score(by_hand, scheme, as_of=AS_OF).top(manifest.result_rows)
+    assert "12" not in list(result.offender_id)  # the offence against a man is filtered out
+    # without the filters the events give another result: reproduce says so
+    unfiltered = attrs.evolve(manifest, filters={})
+    with pytest.raises(DataError, match="scoring again gave a different result"):
+        unfiltered.reproduce(read)
+
+
+def test_reproduce_says_when_the_events_are_not_the_ones_read() -> None:
+    events = _events(3)
+    scores = ch.score(events, SCHEME, as_of=AS_OF)
+    manifest = Manifest.from_result(scores, events, filters={"codes": ["A", "B"]})
+    with pytest.raises(DataError, match="got 499 rows"):
+        manifest.reproduce(events.take(np.arange(499)))
+
+
+def test_filters_are_applied_when_reproducing_from_the_library() -> None:
+    events = _events(4)
+    selected = events.select(codes=["A", "C"])
+    scores = ch.score(selected, SCHEME, as_of=AS_OF)
+    manifest = Manifest.from_result(scores, events, filters={"codes": ["A", "C"]})
+    assert manifest.reproduce(events, scheme=SCHEME) == scores
+    with pytest.raises(ParameterError, match="unknown key 'colour'"):
+        Manifest.from_result(scores, events, filters={"colour": ["red"]})
+
+
+def test_a_manifest_without_the_new_fields_still_reads() -> None:
+    events = _events(5)
+    manifest = Manifest.from_result(ch.score(events, SCHEME, as_of=AS_OF), events)
+    data = manifest.to_dict()
+    for name in ("by", "scheme_conflicts", "filters", "reading", "output"):
+        del data[name]
+    old = Manifest.from_json(json.dumps(data))
+    assert old.filters == {}
+    assert old.by == "offender_id"
+    assert old.reproduce(events, scheme=SCHEME) == ch.score(events, SCHEME, as_of=AS_OF)

@@ -408,3 +408,57 @@ def test_lookups_are_rebuilt_after_registration_changes() -> None:
     assert set(ch.list_schemes()) == first | {"late"}
     ch.unregister_plugin(plugin)
     assert set(ch.list_schemes()) == first
+
+
+# -- issue 10: a broken plugin never crashes the command line -------------------------------------
+
+
+def test_entry_point_calling_sys_exit_only_warns(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_entry_points(monkeypatch, FakeEntryPoint("exiting-force", SystemExit(3)))
+    with pytest.warns(ch.PluginWarning, match=r"'exiting-force'.*SystemExit"):
+        assert set(ch.list_schemes()) >= BUILTIN_SCHEMES
+
+
+def test_cli_with_a_plugin_calling_sys_exit_warns_in_one_line_and_works(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from crimeharm import cli
+
+    fake_entry_points(monkeypatch, FakeEntryPoint("exiting-force", SystemExit(3)))
+    status = cli.main(["schemes", "--format", "csv"])
+    out, err = capsys.readouterr()
+    assert status == 0
+    assert "cchi-2020" in out
+    lines = err.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("crimeharm: warning: crimeharm plugin 'exiting-force'")
+
+
+def test_scheme_loader_raising_type_error_is_an_error_naming_the_plugin() -> None:
+    def load() -> ch.WeightScheme:
+        return ch.WeightScheme.from_mapping(None)  # type: ignore[arg-type]  # a plugin's bug
+
+    ch.register_plugin(scheme_plugin(ch.SchemeProvider(name="buggy", load=load)), name="bug-p")
+    with pytest.raises(ch.PluginError, match=r"'bug-p'.*'buggy'.*failed to load"):
+        ch.get_scheme("buggy")
+
+
+def test_scheme_options_a_loader_does_not_take_are_still_a_type_error() -> None:
+    provider = ch.SchemeProvider(name="plain", load=lambda: toy_scheme("plain"))
+    ch.register_plugin(scheme_plugin(provider), name="plain-p")
+    with pytest.raises(TypeError, match="bad options"):
+        ch.get_scheme("plain", colour="red")
+
+
+def test_decay_parameter_of_the_wrong_kind_is_a_decay_error() -> None:
+    with pytest.raises(ch.DecayError, match=r"decay 'linear': bad parameters \['horizon_days'\]"):
+        ch.get_decay("linear", horizon_days="abc")
+
+
+def test_decay_factory_calling_sys_exit_is_an_error_naming_the_plugin() -> None:
+    def factory() -> Any:
+        raise SystemExit(2)
+
+    ch.register_plugin(decay_plugin(ch.DecayProvider(name="quits", factory=factory)), name="q-p")
+    with pytest.raises(ch.PluginError, match=r"'q-p'.*'quits'.*SystemExit"):
+        ch.get_decay("quits")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -137,3 +138,28 @@ def test_matches_the_standard_hmac_for_any_key(key: bytes, ids: list[str]) -> No
     got = pseudonymise_ids(np.array(ids, dtype=str), key, length=64).tolist()
     want = [hmac.new(key, i.encode("utf-8", "surrogatepass"), hashlib.sha256) for i in ids]
     assert got == [h.hexdigest() for h in want]  # lone surrogates hash as their UTF-8 form
+
+
+def test_missing_or_mixed_ids_are_a_clear_error() -> None:
+    with pytest.raises(ParameterError, match=r"1 of 3 are None or NaN \(the first at position 1\)"):
+        ch.pseudonymise_ids(np.array(["a", None, "b"], dtype=object), KEY)
+    with pytest.raises(ch.ParameterError, match="all be text or all whole numbers"):
+        ch.pseudonymise_ids(np.array(["a", 1], dtype=object), KEY)
+
+
+def test_key_from_the_environment_or_a_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crimeharm.audit.pseudonymise import KEY_ENV, load_key
+
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    with pytest.raises(ch.ParameterError, match=KEY_ENV):
+        load_key()
+    monkeypatch.setenv(KEY_ENV, "short")
+    with pytest.raises(ch.ParameterError, match="holds 5 bytes; a key needs at least 16"):
+        load_key()
+    monkeypatch.setenv(KEY_ENV, "0123456789abcdef0123")
+    assert load_key() == b"0123456789abcdef0123"
+    key_file = tmp_path / "key"
+    key_file.write_bytes(b"\x00\x01" * 16 + b"\n")
+    assert load_key(key_file) == b"\x00\x01" * 16 + b"\n"  # the file wins, byte for byte

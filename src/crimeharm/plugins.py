@@ -26,6 +26,7 @@ from .core.decay import Decay, decay_table
 from .core.schemes import WeightScheme
 from .errors import (
     CrimeHarmError,
+    DecayError,
     ParameterTypeError,
     PluginError,
     PluginWarning,
@@ -199,7 +200,7 @@ class Registry:
             plugin = impl.plugin_name
             try:
                 items = impl.function()
-            except Exception as exc:  # a broken plugin must not take the host down
+            except (Exception, SystemExit) as exc:  # a broken plugin must not take the host down
                 warnings.warn(
                     f"crimeharm plugin {plugin!r}: hook {hook_name} raised "
                     f"{type(exc).__name__}: {exc}; its entries were skipped",
@@ -269,17 +270,21 @@ class Registry:
                 raise ParameterTypeError(msg)
             scheme = item
         else:
+            _check_options(item.load, options, f"weight scheme {name!r}")
             try:
                 scheme = item.load(**options)
+            except TypeError as exc:
+                if entry.plugin == _BUILTIN:  # an option the loader does not take: the caller's
+                    msg = f"weight scheme {name!r}: {exc}"
+                    raise ParameterTypeError(msg) from exc
+                msg = f"{where} failed to load: TypeError: {exc}"
+                raise PluginError(msg) from exc
             except CrimeHarmError as exc:
                 if entry.plugin == _BUILTIN:
                     raise  # a bad option to a built-in scheme is the caller's error, not a plugin's
                 msg = f"{where} failed to load: {exc}"
                 raise PluginError(msg) from exc
-            except TypeError as exc:  # an option the loader does not take: the caller's error
-                msg = f"weight scheme {name!r}: {exc}"
-                raise ParameterTypeError(msg) from exc
-            except Exception as exc:
+            except (Exception, SystemExit) as exc:
                 msg = f"{where} failed to load: {type(exc).__name__}: {exc}"
                 raise PluginError(msg) from exc
             if not isinstance(scheme, WeightScheme):
@@ -301,6 +306,16 @@ class Registry:
         except TypeError as exc:
             msg = f"decay {name!r}: {exc}"
             raise ParameterTypeError(msg) from exc
+        except ValueError as exc:  # a parameter of the wrong kind or out of range
+            detail = " ".join(str(exc).split()) or type(exc).__name__
+            msg = f"decay {name!r}: bad parameters {sorted(params)} ({detail})"
+            raise DecayError(msg) from exc
+        except (Exception, SystemExit) as exc:
+            msg = (
+                f"crimeharm plugin {entry.plugin!r}: decay {name!r} failed to build: "
+                f"{type(exc).__name__}: {exc}"
+            )
+            raise PluginError(msg) from exc
         if not isinstance(decay, Decay):
             msg = (
                 f"crimeharm plugin {entry.plugin!r}: decay {name!r} must provide name, factor() "
@@ -334,6 +349,21 @@ class Registry:
             )
             raise PluginError(msg)
         return scorer
+
+
+def _check_options(function: Any, options: Mapping[str, Any], what: str) -> None:
+    """TypeError (the caller's mistake) if ``function`` cannot take ``options``."""
+    import inspect
+
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):  # no signature to check: let the call decide
+        return
+    try:
+        signature.bind(**options)
+    except TypeError as exc:
+        msg = f"{what}: bad options {sorted(options)} ({exc})"
+        raise TypeError(msg) from None
 
 
 def _is_data_file(item: Any) -> bool:
@@ -409,7 +439,7 @@ def _load_entry_points(pm: pluggy.PluginManager) -> None:
             continue
         try:
             pm.register(ep.load(), name=ep.name)
-        except Exception as exc:  # a broken plugin must not take the host down
+        except (Exception, SystemExit) as exc:  # a broken plugin must not take the host down
             warnings.warn(
                 f"crimeharm plugin {ep.name!r} ({ep.value}) failed to load and was skipped: "
                 f"{type(exc).__name__}: {exc}",

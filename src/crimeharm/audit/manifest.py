@@ -1,10 +1,14 @@
 """Manifests: everything needed to reproduce a score or ranking, written next to the output.
 
 A [`Manifest`][crimeharm.Manifest] records the library version, the scheme (name, version,
-checksum), the decay and its parameters, ``as_of``, the window, the row report, the input's row
-count and a fingerprint of the input events, and a fingerprint of the result. ``verify(events)``
-says whether some events are the ones scored; ``reproduce(events)`` scores them again and checks the
-result is identical.
+checksum and conflict policy), the decay and its parameters, ``as_of``, the window, the
+grouping key, the filters applied before scoring (``groups``, ``codes``, ``where``), the
+options the input was read with (its path, format, column mapping, date format, code padding,
+id type, error policy, de-duplication, delimiter), the row report, the input's row count and a
+fingerprint of the input events as read (before the filters), a fingerprint of the result, and
+for a file output its format, header and sha256. ``verify(events)`` says whether some events
+are the ones read; ``reproduce(events)`` applies the recorded filters, scores again and checks
+the result is identical; ``read_events()`` reads the input again with the recorded options.
 
 Input fingerprint ("crimeharm-events-v1"): sha256 over the UTF-8 line
 ``crimeharm-events-v1`` and then, for each of ``offender_id``, ``offence_code``, ``date`` and
@@ -36,6 +40,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..core.events import Events
+from ..core.filters import FILTERED_OUT, where_mask
 from ..core.results import Ranking, Scores
 from ..errors import DataError, ParameterError
 
@@ -46,6 +51,7 @@ __all__ = [
     "fingerprint_events",
     "fingerprint_result",
     "manifest_path_for",
+    "select_events",
     "write_manifest_next_to",
 ]
 
@@ -137,7 +143,11 @@ class Manifest:
     """How a score or ranking was made, and a fingerprint of what it was made from.
 
     ``result_kind`` is "scores" or "ranking"; ``result_rows`` its row count; ``report`` the row
-    accounting (``Report.to_dict()``); ``created_at`` an ISO 8601 UTC timestamp.
+    accounting (``Report.to_dict()``); ``created_at`` an ISO 8601 UTC timestamp. ``filters``
+    holds ``groups``, ``codes`` (lists or None) and ``where`` (column -> values as text);
+    ``reading`` the reader's keyword arguments plus ``path`` and ``format``; ``output`` the
+    written file's ``format``, ``header`` lines, ``csv_escape`` and ``sha256`` (of its UTF-8
+    bytes), so the manifest can be matched to its file.
     """
 
     library_version: str
@@ -158,15 +168,30 @@ class Manifest:
     result_fingerprint: str
     created_at: str
     input_dropped: Mapping[str, int] = attrs.field(factory=dict)
+    by: str = "offender_id"  # the grouping key (manifests before by= have none)
+    scheme_conflicts: str | None = None
+    filters: Mapping[str, Any] = attrs.field(factory=dict)
+    reading: Mapping[str, Any] = attrs.field(factory=dict)
+    output: Mapping[str, Any] = attrs.field(factory=dict)
     fingerprint_method: str = FINGERPRINT_METHOD
     format: str = MANIFEST_FORMAT
-    by: str = "offender_id"  # the grouping key (manifests before by= have none)
 
     @classmethod
     def from_result(
-        cls, result: Scores | Ranking, events: Events, *, created_at: str | None = None
+        cls,
+        result: Scores | Ranking,
+        events: Events,
+        *,
+        filters: Mapping[str, Any] | None = None,
+        reading: Mapping[str, Any] | None = None,
+        output: Mapping[str, Any] | None = None,
+        scheme: Any = None,
+        created_at: str | None = None,
     ) -> Manifest:
-        """The manifest of ``result`` computed from ``events``."""
+        """The manifest of ``result`` computed from ``events`` (as read, before ``filters``).
+
+        ``scheme`` (the scheme object scored with) supplies its conflict policy, if it has one.
+        """
         if events.n_rows != result.report.total:
             msg = (
                 f"these events have {events.n_rows:,} rows but the result was computed from "
@@ -194,6 +219,10 @@ class Manifest:
             created_at=created_at or _now(),
             input_dropped={str(k): int(v) for k, v in events.dropped.items()},
             by=p.by,
+            scheme_conflicts=_conflicts_of(scheme),
+            filters=_plain_json(_normal_filters(filters)),
+            reading=_plain_json(dict(reading or {})),
+            output=_plain_json(dict(output or {})),
         )
 
     # -- checks ---------------------------------------------------------------------------------
@@ -217,7 +246,7 @@ class Manifest:
         """
         from ..plugins import get_decay
 
-        return {
+        options: dict[str, Any] = {
             "as_of": self.as_of,
             "window_days": self.window_days,
             "decay": get_decay(self.decay, **dict(self.decay_params)),
@@ -225,32 +254,62 @@ class Manifest:
             "fallback_weight": self.fallback_weight,
             "by": self.by,
         }
+        if self.by != "offender_id":
+            options["by"] = self.by
+        return options
 
-    def reproduce(self, events: Events, *, scheme: Any = None) -> Scores | Ranking:
-        """Score ``events`` again as recorded and check the result is identical.
+    def scheme_object(self, scheme: Any = None) -> Any:
+        """The recorded weight scheme (``scheme`` if given), checked against its checksum."""
+        from ..core.scoring import resolve_scheme
+        from ..plugins import get_scheme
 
-        ``scheme`` defaults to the registered scheme of the recorded name; its checksum must
-        match. Raises [`DataError`][crimeharm.DataError] if the events or the result differ.
-        """
-        from ..core.scoring import resolve_scheme, score
-
-        if not self.verify(events):
-            msg = (
-                f"the events do not match the manifest (fingerprint {self.input_fingerprint[:12]}"
-                f"..., {self.input_rows:,} rows): they are not the events that were scored"
-            )
-            raise DataError(msg)
         scheme_obj = resolve_scheme(scheme if scheme is not None else self.scheme)
+        if (
+            scheme is None
+            and scheme_obj.checksum != self.scheme_checksum
+            and self.scheme_conflicts is not None
+        ):
+            scheme_obj = get_scheme(self.scheme, conflicts=self.scheme_conflicts)
         if scheme_obj.checksum != self.scheme_checksum:
             msg = (
                 f"weight scheme {scheme_obj.name!r} has checksum {scheme_obj.checksum[:12]}..., "
                 f"the manifest records {self.scheme_checksum[:12]}...; pass that scheme"
             )
             raise ParameterError(msg)
-        scores = score(events, scheme_obj, **self.score_options())
-        result: Scores | Ranking = scores
+        return scheme_obj
+
+    def rescore(self, events: Events, *, scheme: Any = None) -> Scores | Ranking:
+        """Apply the recorded filters to ``events`` and score them as recorded (no checks)."""
+        from ..core.scoring import score
+
+        scheme_obj = self.scheme_object(scheme)
+        selected = select_events(
+            events,
+            scheme_obj,
+            groups=self.filters.get("groups"),
+            codes=self.filters.get("codes"),
+            where=self.filters.get("where"),
+        )
+        scores = score(selected, scheme_obj, **self.score_options())
         if self.result_kind == "ranking":
-            result = scores.top(self.result_rows)
+            return scores.top(self.result_rows)
+        return scores
+
+    def reproduce(self, events: Events, *, scheme: Any = None) -> Scores | Ranking:
+        """Score ``events`` again as recorded (filters included) and check the result is identical.
+
+        ``events`` are the events as read, before the filters. ``scheme`` defaults to the
+        registered scheme of the recorded name (and conflict policy); its checksum must match.
+        Raises [`DataError`][crimeharm.DataError] if the events or the result differ.
+        """
+        if not self.verify(events):
+            msg = (
+                f"the events do not match the manifest (fingerprint {self.input_fingerprint[:12]}"
+                f"..., {self.input_rows:,} rows; got {len(events):,} rows): they are not the "
+                "events that were read"
+            )
+            raise DataError(msg)
+        result = self.rescore(events, scheme=scheme)
         if not self.matches(result):
             msg = (
                 f"scoring again gave a different result (library {_library_version()} now, "
@@ -258,6 +317,23 @@ class Manifest:
             )
             raise DataError(msg)
         return result
+
+    def read_events(self, path: str | Path | None = None) -> Events:
+        """Read the input again with the recorded reading options (from ``path`` if given)."""
+        from ..io import readers
+
+        options = dict(self.reading)
+        recorded = options.pop("path", None)
+        kind = options.pop("format", None)
+        source = path if path is not None else recorded
+        if source is None:
+            msg = "the manifest records no input path; name the events file"
+            raise ParameterError(msg)
+        if kind is None:
+            kind = "parquet" if str(source).lower().endswith((".parquet", ".pq")) else "csv"
+        if kind == "parquet":
+            return readers.read_parquet(source, **options)
+        return readers.read_csv(source, **options)
 
     # -- JSON -----------------------------------------------------------------------------------
 
@@ -313,6 +389,87 @@ class Manifest:
         """Read a manifest written by ``write``."""
         target = Path(path)
         return cls.from_json(target.read_text(encoding="utf-8"), source=str(target))
+
+
+def _conflicts_of(scheme: Any) -> str | None:
+    value = getattr(scheme, "metadata", None)
+    if isinstance(value, Mapping) and value.get("conflicts") is not None:
+        return str(value["conflicts"])
+    return None
+
+
+def _normal_filters(filters: Mapping[str, Any] | None) -> dict[str, Any]:
+    if not filters:
+        return {}
+    out: dict[str, Any] = {}
+    for key in ("groups", "codes"):
+        if filters.get(key) is not None:
+            out[key] = [str(v) for v in filters[key]]
+    where = filters.get("where") or {}
+    if where:
+        out["where"] = {str(c): [str(v) for v in values] for c, values in where.items()}
+    unknown = sorted(set(filters) - {"groups", "codes", "where"})
+    if unknown:
+        msg = f"filters: unknown key {unknown[0]!r} (expected groups, codes, where)"
+        raise ParameterError(msg)
+    return out
+
+
+def _plain_json(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
+def where_value(events: Events, column: str, text: str) -> Any:
+    """``text`` as a value of ``column``: a number, date or flag for such columns, else text.
+
+    Text is compared as given: casting 'Female' to a one-character column would make it 'F'.
+    """
+    if column not in events.column_names:
+        msg = (
+            f"where {column}={text!r}: the events have no column {column!r}; "
+            f"columns: {', '.join(events.column_names)}"
+        )
+        raise ParameterError(msg)
+    kind = events[column].dtype.kind
+    try:
+        if kind in "iu":
+            return int(text)
+        if kind == "f":
+            return float(text)
+        if kind == "M":
+            day = np.datetime64(text, "D")
+            if np.isnat(day):
+                raise ValueError(text)
+            return day
+        if kind == "b":
+            return text.strip().lower() in ("1", "true", "yes", "y", "t")
+    except ValueError:
+        expected = {"i": "a whole number", "u": "a whole number", "f": "a number", "M": "a date"}
+        msg = f"where {column}=...: column {column!r} holds {expected.get(kind, kind)}"
+        raise ParameterError(msg) from None
+    return text
+
+
+def select_events(
+    events: Events,
+    scheme: Any,
+    *,
+    groups: Any = None,
+    codes: Any = None,
+    where: Mapping[str, Any] | None = None,
+) -> Events:
+    """``events`` with the filters of a run applied, in the command line's order.
+
+    ``where`` maps a column to accepted values as text (typed by ``where_value``); rows
+    left out are reported as "filtered out". Then ``groups`` and ``codes`` (scheme offence
+    groups and offence codes) select as [`Events.select`][crimeharm.Events.select] does.
+    """
+    if where:
+        typed = {c: [where_value(events, c, str(v)) for v in vals] for c, vals in where.items()}
+        events = events.take(where_mask(events, typed), reason=FILTERED_OUT)
+    if groups is None and codes is None:
+        return events
+    return events.select(scheme=scheme, groups=groups, codes=codes)
 
 
 def manifest_path_for(output_path: str | Path) -> Path:

@@ -22,7 +22,9 @@ top n of the pseudonymised scores.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import attrs
@@ -34,9 +36,11 @@ from ..core.events import Events
 from ..core.results import Ranking, Scores
 from ..errors import ParameterError
 
-__all__ = ["MIN_KEY_BYTES", "pseudonymise", "pseudonymise_ids"]
+__all__ = ["KEY_ENV", "MIN_KEY_BYTES", "load_key", "pseudonymise", "pseudonymise_ids"]
 
 MIN_KEY_BYTES = 16
+#: The environment variable a pseudonymisation key may be given in (its UTF-8 bytes).
+KEY_ENV = "CRIMEHARM_PSEUDONYM_KEY"
 T = TypeVar("T", Events, Scores, Ranking)
 
 
@@ -62,6 +66,33 @@ def _check_length(length: Any) -> int:
         msg = f"length must be between 8 and 64 hex digits (got {length})"
         raise ParameterError(msg)
     return int(length)
+
+
+def load_key(key_file: str | Path | None = None, *, env: str = KEY_ENV) -> bytes:
+    """The pseudonymisation key: the bytes of ``key_file``, else of the environment variable.
+
+    A key file's bytes are the key exactly as stored, a final line end included (as
+    ``crimeharm report --key-file`` reads it, so both give the same pseudonyms); make one with
+    e.g. ``head -c 32 /dev/urandom > key``. The environment variable holds text (e.g.
+    ``secrets.token_hex(32)``), used as its UTF-8 bytes. A key is at least 16 bytes and is never
+    taken from a command-line argument (it would be visible to other users and in the shell's
+    history). Raises [`ParameterError`][crimeharm.ParameterError] if neither is given or the
+    key is too short.
+    """
+    if key_file is not None:
+        raw = Path(key_file).read_bytes()
+        where = f"the key file {str(key_file)!r}"
+    else:
+        text = os.environ.get(env)
+        if not text:
+            msg = f"no pseudonymisation key: set the environment variable {env} or pass a key file"
+            raise ParameterError(msg)
+        raw = text.encode("utf-8")
+        where = f"the environment variable {env}"
+    if len(raw) < MIN_KEY_BYTES:
+        msg = f"{where} holds {len(raw)} bytes; a key needs at least {MIN_KEY_BYTES}"
+        raise ParameterError(msg)
+    return raw
 
 
 class _Hmac:
@@ -108,6 +139,19 @@ def pseudonymise_ids(values: npt.ArrayLike, key: bytes, *, length: int = 16) -> 
         raise ParameterError(msg)
     if arr.size == 0:
         return np.empty(0, dtype=f"<U{width}")
+    if arr.dtype.kind == "O":
+        missing = np.flatnonzero([v is None or (isinstance(v, float) and v != v) for v in arr])
+        if missing.size:
+            msg = (
+                f"ids must not be missing: {missing.size:,} of {arr.size:,} are None or NaN "
+                f"(the first at position {int(missing[0])}); drop or fill them first"
+            )
+            raise ParameterError(msg)
+        kinds = {type(v) for v in arr.tolist()}
+        if len(kinds) > 1 and not kinds <= {int, np.int64}:
+            names = ", ".join(sorted(k.__name__ for k in kinds))
+            msg = f"ids must all be text or all whole numbers (got {names})"
+            raise ParameterError(msg)
     distinct, inverse = _factorise(arr)
     keyed = _Hmac(raw)
     digests = np.array(

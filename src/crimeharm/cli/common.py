@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import crimeharm as ch
 
 from ..core.filters import FILTERED_OUT
-from ..errors import EventsError, ParameterError
+from ..errors import CrimeHarmError, EventsError, ParameterError
 from ..io import write as _output
 
 if TYPE_CHECKING:
@@ -37,24 +37,25 @@ class InputError(ParameterError):
     """A bad command-line value found after parsing (a column that does not exist, ...)."""
 
 
-def non_negative_int(text: str) -> int:
+def _whole_number(text: str, *, minimum: int) -> int:
     try:
         value = int(text)
     except ValueError:
-        msg = f"must be a whole number (got {text!r})"
-        raise argparse.ArgumentTypeError(msg) from None
-    if value < 0:
-        msg = f"must be >= 0 (got {value})"
+        value = None
+    if value is None or value < minimum:
+        msg = f"must be a whole number >= {minimum} (got {text!r})"
         raise argparse.ArgumentTypeError(msg)
     return value
+
+
+def non_negative_int(text: str) -> int:
+    """A whole number >= 0 (one wording for every out-of-range value)."""
+    return _whole_number(text, minimum=0)
 
 
 def positive_int(text: str) -> int:
-    value = non_negative_int(text)
-    if value == 0:
-        msg = "must be > 0"
-        raise argparse.ArgumentTypeError(msg)
-    return value
+    """A whole number >= 1 (``0`` and ``-10`` get the same message)."""
+    return _whole_number(text, minimum=1)
 
 
 def date_arg(text: str) -> str:
@@ -83,9 +84,10 @@ def add_output_options(parser: argparse.ArgumentParser, *, default_top: int) -> 
     count.add_argument("--all", action="store_true", help="rank every offender")
     out.add_argument(
         "--format",
-        choices=_output.FORMATS,
-        default="table",
-        help="table (default; with a header), csv or json",
+        choices=_output.RANKING_FORMATS,
+        default=None,
+        help="table (with a header), csv, tsv or json; default: from the extension of "
+        "--output (.csv, .tsv, .json), else table",
     )
     out.add_argument(
         "--output",
@@ -93,6 +95,55 @@ def add_output_options(parser: argparse.ArgumentParser, *, default_top: int) -> 
         metavar="FILE",
         help="write the ranking to FILE (atomically: never a partial file) instead of stdout",
     )
+    out.add_argument(
+        "--no-csv-escape",
+        dest="csv_escape",
+        action="store_false",
+        help="write CSV/TSV cells as they are (by default a cell starting with = + - @ tab, "
+        "CR or ' gets a ' in front, so a spreadsheet does not run it as a formula)",
+    )
+
+
+def output_format(args: argparse.Namespace) -> str:
+    """The format asked for, or the one the --output file's extension implies (table)."""
+    if args.format is None:
+        args.format = "table" if args.output is None else _output.format_for_path(args.output)
+    return str(args.format)
+
+
+def check_paths(args: argparse.Namespace, *, manifest: bool = False) -> None:
+    """Before any input is read: the events file is a readable file, and every output of the
+    run (--output, its manifest, --report) can be written without replacing an input or
+    another output of the run."""
+    events = getattr(args, "events", None)
+    inputs: dict[str, str] = {}
+    if events is not None and events != "-":
+        path = Path(events)
+        if path.is_dir():
+            msg = f"{events!r} is a directory, not an events file: name a .csv or .parquet file"
+            raise InputError(msg)
+        if path.exists() and not path.is_file():
+            msg = (
+                f"{events!r} is not a regular file (a named pipe or a device): save the events "
+                "to a file first"
+            )
+            raise InputError(msg)
+        inputs["the events file"] = events
+    key_file = getattr(args, "key_file", None)
+    if key_file is not None:
+        inputs["the key file"] = key_file
+    outputs: dict[str, str] = {}
+    output = getattr(args, "output", None)
+    if output is not None:
+        outputs["--output"] = output
+        if manifest:
+            from ..audit.manifest import manifest_path_for
+
+            outputs["the manifest of --output"] = str(manifest_path_for(output))
+    report = getattr(args, "report", None)
+    if report is not None:
+        outputs["--report"] = report
+    _output.check_outputs(outputs, inputs)
 
 
 def add_scoring_input(parser: argparse.ArgumentParser) -> None:
@@ -243,8 +294,11 @@ def decay_from_args(args: argparse.Namespace) -> Any:
         name = "none"
     try:
         return ch.get_decay(name, **params)
-    except TypeError as exc:
-        msg = f"bad parameters for decay {name!r} ({exc}); got {sorted(params)}"
+    except CrimeHarmError:
+        raise
+    except (TypeError, ValueError) as exc:  # a decay's own checks of its parameters
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        msg = f"bad --decay-param for decay {name!r} ({detail}); got {sorted(params)}"
         raise InputError(msg) from exc
 
 
@@ -350,23 +404,48 @@ def join_chunks(chunks: list[Events], source: str) -> Events:
     return attrs.evolve(events, source=source, first_line=first)
 
 
-def select(events: Events, args: argparse.Namespace, scheme: ch.WeightScheme) -> Events:
-    where: dict[str, list[Any]] = {}
+def filters_of(args: argparse.Namespace) -> dict[str, Any]:
+    """The --group, --code and --where filters of a run, as the manifest records them."""
+    where: dict[str, list[str]] = {}
     for item in args.where:
         column, sep, value = item.partition("=")
         column = column.strip()
         if not sep or not column:
             msg = f"--where must be COLUMN=VALUE (got {item!r})"
             raise InputError(msg)
+        where.setdefault(column, []).append(value)
+    filters: dict[str, Any] = {}
+    if args.group is not None:
+        filters["groups"] = list(args.group)
+    if args.code is not None:
+        filters["codes"] = list(args.code)
+    if where:
+        filters["where"] = where
+    return filters
+
+
+def select(events: Events, args: argparse.Namespace, scheme: ch.WeightScheme) -> Events:
+    from ..audit.manifest import where_value
+
+    filters = filters_of(args)
+    where: dict[str, list[Any]] = {}
+    for column, values in filters.get("where", {}).items():
         if column not in events.column_names:
             msg = (
-                f"--where {item!r}: the events have no column {column!r}; "
+                f"--where {column}=...: the events have no column {column!r}; "
                 f"columns: {', '.join(events.column_names)}"
             )
             raise InputError(msg)
-        where.setdefault(column, []).append(typed_value(events, column, value, item))
+        try:
+            where[column] = [where_value(events, column, v) for v in values]
+        except ParameterError as exc:
+            raise InputError(f"--{exc}") from None
     if where:
-        events = events.take(where_mask_of(events, where), reason=FILTERED_OUT)
+        mask = where_mask_of(events, where)
+        if not mask.any() and len(events):
+            items = " ".join(f"--where {c}={v}" for c, vs in filters["where"].items() for v in vs)
+            sys.stderr.write(f"{PROG}: warning: {items} matches none of the {len(events):,} rows\n")
+        events = events.take(mask, reason=FILTERED_OUT)
     if args.group is None and args.code is None:
         return events
     return events.select(scheme=scheme, groups=args.group, codes=args.code)
@@ -383,39 +462,34 @@ def where_mask_of(events: Events, where: dict[str, list[Any]]) -> Any:
 
 
 def typed_value(events: Events, column: str, value: str, item: str) -> Any:
-    import numpy as np
+    """``value`` typed as ``column`` holds it (see ``where_value``)."""
+    from ..audit.manifest import where_value
 
-    kind = events[column].dtype.kind
     try:
-        if kind in "iu":
-            return int(value)
-        if kind == "f":
-            return float(value)
-        if kind == "M":
-            return np.datetime64(value, "D")
-        if kind == "b":
-            return value.strip().lower() in ("1", "true", "yes", "y", "t")
-    except ValueError:
-        expected = {"i": "a whole number", "u": "a whole number", "f": "a number", "M": "a date"}
-        msg = f"--where {column}=...: column {column!r} holds {expected.get(kind, kind)}"
-        raise InputError(msg) from None
-    return value
+        return where_value(events, column, value)
+    except ParameterError as exc:
+        raise InputError(f"--{exc}") from None
 
 
-def render(ranking: Ranking, fmt: str, header: list[str], extra: Any = None) -> str:
-    if fmt == "csv":
-        return _output.ranking_csv(ranking)
+def reading_record(args: argparse.Namespace) -> dict[str, Any]:
+    """How the events file was read, for the manifest: path, format and reader options."""
+    kind = input_kind(Path(args.events))
+    return {"path": str(args.events), "format": kind, **reader_options(args, csv=kind == "csv")}
+
+
+def render(
+    ranking: Ranking, fmt: str, header: list[str], extra: Any = None, *, escape: bool = True
+) -> str:
+    if fmt in ("csv", "tsv"):
+        return _output.ranking_csv(ranking, delimiter="," if fmt == "csv" else "\t", escape=escape)
     if fmt == "json":
         return _output.ranking_json(ranking, extra)
     return _output.ranking_table(ranking, header)
 
 
 def refuse_overwriting_input(args: argparse.Namespace) -> None:
-    """--output naming the events file would replace the input with the ranking: refuse."""
-    output = getattr(args, "output", None)
-    if output is not None and Path(output).resolve() == Path(args.events).resolve():
-        msg = f"--output {output} is the events file itself; choose another file"
-        raise InputError(msg)
+    """The checks of ``check_paths`` for a command writing one --output (no manifest)."""
+    check_paths(args)
 
 
 def emit(text: str, output: str | None, *, rows: int) -> None:

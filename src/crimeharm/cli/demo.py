@@ -16,7 +16,17 @@ from typing import IO, Any
 import crimeharm as ch
 
 from ..io import write as _output
-from .common import EXIT_OK, PROG, add_output_options, date_arg, emit, positive_int, render
+from .common import (
+    EXIT_OK,
+    PROG,
+    add_output_options,
+    date_arg,
+    emit,
+    non_negative_int,
+    output_format,
+    positive_int,
+    render,
+)
 
 #: The published figure the demo compares with (a key of concentration.PUBLISHED_FIGURES).
 DEMO_FIGURE = "northamptonshire-2010-16"
@@ -48,7 +58,10 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
         help=f"events to generate (default {DEFAULT_EVENTS:,}: {DEFAULT_YEARS} years of one force)",
     )
     demo.add_argument(
-        "--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
+        "--seed",
+        type=non_negative_int,
+        default=DEFAULT_SEED,
+        help=f"random seed (default {DEFAULT_SEED})",
     )
     demo.add_argument(
         "--years",
@@ -75,6 +88,9 @@ def run(args: argparse.Namespace) -> int:
     from ..builtin.demo import make_demo_events
     from ..research.concentration import PUBLISHED_FIGURES, power_few, top_share
 
+    output_format(args)  # from --output's extension when --format is not given
+    asked = (("--output", args.output), ("--save-events", args.save_events))
+    _output.check_outputs({label: path for label, path in asked if path is not None})
     started = time.perf_counter()
     progress = _Progress(enabled=args.events >= PROGRESS_EVENTS and sys.stderr.isatty())
     progress.show(f"generating {args.events:,} synthetic events")
@@ -118,12 +134,12 @@ def run(args: argparse.Namespace) -> int:
         "demo": {"events": len(events), "seed": args.seed, "years": args.years, "unit": "days"},
         "concentration": concentration,
     }
-    text = render(ranking, args.format, header, extra)
+    text = render(ranking, args.format, header, extra, escape=args.csv_escape)
     if args.format == "table" and args.output is None:
         text += "\n" + summary
     emit(text, args.output, rows=len(ranking))
-    if args.format == "csv" or (args.format == "table" and args.output is not None):
-        target: IO[str] = sys.stderr if args.format == "csv" else sys.stdout
+    if args.format in ("csv", "tsv") or (args.format == "table" and args.output is not None):
+        target: IO[str] = sys.stderr if args.format in ("csv", "tsv") else sys.stdout
         target.write(summary)
     if args.debug:
         sys.stderr.write(f"{PROG}: demo took {elapsed:.2f} s\n")

@@ -1,24 +1,31 @@
 """The ``crimeharm`` command line: the parser of every subcommand, and exit statuses.
 
-Exit status: 0 success; 1 unexpected internal error (a bug: rerun with ``--debug`` and report
-it); 2 usage error or bad input (a one-line message naming the file, line and column);
-3 an optional dependency is missing (e.g. pyarrow for Parquet); 130 interrupted (Ctrl-C);
-141 the output pipe closed early (e.g. ``| head``).
+Exit status: 0 success (``verify``: the ranking is identical); 1 ``verify``: the ranking differs,
+or an unexpected internal error (a bug: rerun with ``--debug`` and report it); 2 usage error or
+bad input (a one-line message naming the file, line and column); 3 an optional dependency is
+missing (e.g. pyarrow for Parquet); 130 interrupted (Ctrl-C); 141 the output pipe closed early
+(e.g. ``| head``); 143 terminated (SIGTERM). Output files are never left half-written and no
+temporary file is left behind on any of these exits.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import re
+import signal
 import sys
+import threading
 import traceback
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
 from importlib import import_module
 from pathlib import Path
 from typing import Any
 
 import crimeharm as ch
 
-from ..errors import CrimeHarmError, MissingDependencyError
+from ..errors import CrimeHarmError, MissingDependencyError, PluginWarning
 from .common import (
     EXIT_BAD_INPUT,
     EXIT_BROKEN_PIPE,
@@ -43,6 +50,49 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageExit(status)
 
 
+class _Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that ``finally`` blocks remove temporary files."""
+
+
+EXIT_TERMINATED = 143
+
+
+@contextlib.contextmanager
+def _terminate_as_exception() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def _one_line_warnings() -> Iterator[None]:
+    """Warnings (a broken plugin, ...) as one line each on stderr: ``crimeharm: warning: ...``."""
+
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: Any = None,
+        line: str | None = None,
+    ) -> None:
+        sys.stderr.write(f"{PROG}: warning: {' '.join(str(message).split())}\n")
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        warnings.simplefilter("always", PluginWarning)  # shown, even where warnings are errors
+        yield
+
+
 class _UsageExit(Exception):
     def __init__(self, status: int) -> None:
         super().__init__(status)
@@ -50,7 +100,7 @@ class _UsageExit(Exception):
 
 
 #: The subcommands, in the order ``--help`` lists them: each module has add_parser and run.
-COMMANDS = ("rank", "explain", "report", "atrs", "schemes", "demo")
+COMMANDS = ("rank", "explain", "report", "verify", "pseudonymise", "atrs", "schemes", "demo")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,6 +122,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    with _one_line_warnings(), _terminate_as_exception():
+        try:
+            return _main(argv)
+        except _Terminated:
+            sys.stderr.write(f"{PROG}: terminated\n")
+            return EXIT_TERMINATED
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -90,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(exc, EXIT_MISSING_DEPENDENCY, debug)
     except (CrimeHarmError, OSError) as exc:
         return _fail(exc, EXIT_BAD_INPUT, debug)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # SystemExit: a plugin or library called sys.exit
         return _internal(exc, debug)
     return status
 
@@ -105,7 +164,10 @@ _OPTION_HINTS = (
     ("min_date=", "--min-date"),
     ("on_unknown='skip'", "--on-unknown skip"),
     ("on_unknown='fallback' with fallback_weight=...", "--fallback-weight W"),
+    ("dedupe='crime_id'", "de-duplication by crime_id"),
 )
+#: ``offender_id='<your column>'`` in a library hint is the option ``--offender-id COL``.
+_COLUMN_HINT = re.compile(r"\b(offender_id|offence_code|date|victim_id|crime_id)='<your column>'")
 
 
 def _one_line(exc: BaseException) -> str:
@@ -119,6 +181,7 @@ def _one_line(exc: BaseException) -> str:
         if isinstance(exc, CrimeHarmError):
             for python, option in _OPTION_HINTS:
                 text = text.replace(python, option)
+            text = _COLUMN_HINT.sub(lambda m: "--" + m.group(1).replace("_", "-") + " COL", text)
     return " ".join(text.split())
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 from typing import Any
@@ -15,10 +16,12 @@ from .common import (
     PROG,
     add_output_options,
     add_scoring_input,
+    check_paths,
     decay_from_args,
-    emit,
+    filters_of,
+    output_format,
     read_events,
-    refuse_overwriting_input,
+    reading_record,
     render,
     select,
     unknown_policy,
@@ -48,10 +51,12 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    refuse_overwriting_input(args)
+    fmt = output_format(args)
+    check_paths(args, manifest=True)  # before anything is read: no output may replace an input
     scheme = ch.get_scheme(args.scheme)
     decay = decay_from_args(args)
     on_unknown, fallback = unknown_policy(args)
+    filters = filters_of(args)
     read = read_events(args)
     events = select(read, args, scheme)
     options: dict[str, Any] = {
@@ -78,20 +83,45 @@ def run(args: argparse.Namespace) -> int:
         _output.describe_params(ranking.params, unit=scheme.unit),
         _output.describe_report(report),
     ]
-    emit(render(ranking, args.format, header), args.output, rows=len(ranking))
-    if args.output is not None:  # so the ranking can be reproduced and audited later
-        from ..audit.manifest import Manifest, write_manifest_next_to
+    text = render(ranking, fmt, header, escape=args.csv_escape)
+    files: list[tuple[str, str]] = []
+    stale: list[str] = []
+    if args.output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:  # the manifest, so the ranking can be reproduced, audited and verified later
+        from ..audit.manifest import Manifest, manifest_path_for
 
-        written = write_manifest_next_to(args.output, Manifest.from_result(ranking, read))
-        sys.stderr.write(f"{PROG}: wrote the manifest to {written}\n")
+        written = {
+            "path": str(args.output),
+            "format": fmt,
+            "header": header if fmt == "table" else [],
+            "csv_escape": bool(args.csv_escape),
+            "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        }
+        manifest = Manifest.from_result(
+            ranking,
+            read,
+            filters=filters,
+            reading=reading_record(args),
+            output=written,
+            scheme=scheme,
+        )
+        manifest_path = str(manifest_path_for(args.output))
+        files += [(args.output, text), (manifest_path, manifest.to_json() + "\n")]
+        stale.append(manifest_path)
     if args.report:
         document = {
             "crimeharm_version": ch.__version__,
             "input": str(args.events),
             "params": ranking.params.to_dict(),
+            "filters": filters,
             "report": report.to_dict(),
             "offenders_ranked": len(ranking),
         }
-        with _output.atomic_write(args.report) as fh:
-            fh.write(json.dumps(document, indent=2) + "\n")
+        files.append((args.report, json.dumps(document, indent=2) + "\n"))
+    _output.commit_outputs(files, remove=stale)  # all or nothing, never mixed with another run
+    if args.output is not None:
+        sys.stderr.write(f"{PROG}: wrote {len(ranking):,} ranked offenders to {args.output}\n")
+        sys.stderr.write(f"{PROG}: wrote the manifest to {files[1][0]}\n")
     return EXIT_OK

@@ -12,6 +12,7 @@ import errno
 import io
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -19,28 +20,127 @@ from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..errors import ParameterError
+
 if TYPE_CHECKING:
     from ..core.events import Events
     from ..core.results import Ranking, Report, ScoreParams
 
 __all__ = [
     "FORMATS",
+    "FORMULA_STARTS",
+    "RANKING_FORMATS",
+    "OutputPathError",
     "Progress",
     "atomic_write",
+    "check_outputs",
+    "commit_outputs",
     "describe_params",
     "describe_report",
+    "escape_cell",
+    "format_for_path",
     "format_table",
     "ranking_csv",
     "ranking_json",
     "ranking_table",
     "records_csv",
+    "remove_stale_temps",
+    "unescape_cell",
     "write_events_csv",
 ]
 
 FORMATS = ("table", "csv", "json")
+#: Formats of a ranking file; ``-o`` without ``--format`` picks one from the file's extension.
+RANKING_FORMATS = ("table", "csv", "tsv", "json")
+_FORMAT_OF_SUFFIX = {".csv": "csv", ".tsv": "tsv", ".json": "json"}
+
+
+def format_for_path(path: str | Path) -> str:
+    """The output format a file name implies: .csv, .tsv, .json, else table."""
+    return _FORMAT_OF_SUFFIX.get(Path(path).suffix.lower(), "table")
 
 
 # -- files ---------------------------------------------------------------------------------------
+
+#: Temporary files are named ``.{target name}.crimeharm-{pid}-{random}.tmp`` next to the target,
+#: so a run can recognise (and remove) one left behind by a killed run.
+TEMP_MARK = ".crimeharm-"
+TEMP_SUFFIX = ".tmp"
+#: A leftover temporary file whose process is gone, or older than this, is removed.
+STALE_TEMP_SECONDS = 24 * 3600
+
+
+class OutputPathError(ParameterError):
+    """An output file cannot be written where asked (missing folder, an input, two outputs...)."""
+
+
+def _temp_name_pattern(target: Path) -> re.Pattern[str]:
+    return re.compile(
+        re.escape(f".{target.name}{TEMP_MARK}") + r"(\d+)-[A-Za-z0-9_]+" + re.escape(TEMP_SUFFIX)
+    )
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid() or os.name == "nt":  # on Windows os.kill(pid, 0) would end it
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # a process we may not signal still exists
+    return True
+
+
+def remove_stale_temps(target: str | Path, *, max_age: float = STALE_TEMP_SECONDS) -> int:
+    """Remove temporary files of ``target`` left by killed runs; the number removed.
+
+    A file counts as left behind when the process named in it no longer runs, or when it is
+    older than ``max_age`` seconds (a pid can be reused). Other files are never touched.
+    """
+    import time
+
+    path = Path(os.path.realpath(target))
+    pattern = _temp_name_pattern(path)
+    removed = 0
+    try:
+        names = [entry.name for entry in path.parent.iterdir()]
+    except OSError:
+        return 0
+    now = time.time()
+    for name in names:
+        match = pattern.fullmatch(name)
+        if match is None:
+            continue
+        leftover = path.parent / name
+        try:
+            old = now - leftover.lstat().st_mtime > max_age
+            if old or not _pid_alive(int(match.group(1))):
+                leftover.unlink()
+                removed += 1
+        except OSError:
+            continue
+    return removed
+
+
+def _make_temp(target: Path, *, asked: str | Path) -> tuple[int, Path]:
+    """A new private temporary file next to ``target``: (file descriptor, path)."""
+    try:
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{target.name}{TEMP_MARK}{os.getpid()}-",
+            suffix=TEMP_SUFFIX,
+            dir=target.parent,
+        )
+    except OSError as exc:  # name the file asked for, not the temporary one
+        raise type(exc)(exc.errno, exc.strerror, str(asked)) from None
+    return fd, Path(tmp)
+
+
+def _install(tmp: Path, target: Path) -> None:
+    """Give ``tmp`` the mode of the file it replaces (0600 when new) and rename it over it."""
+    with contextlib.suppress(FileNotFoundError):
+        tmp.chmod(target.stat().st_mode & 0o7777)
+    tmp.replace(target)
 
 
 @contextlib.contextmanager
@@ -49,28 +149,131 @@ def atomic_write(path: str | Path, *, newline: str | None = None) -> Iterator[IO
 
     The data is flushed and fsync'ed before ``os.replace``, so ``path`` holds either its old
     content or the complete new one, never a truncated file (an interrupt or an error removes
-    the temporary file). A new file is readable by the owner only (0600: rankings name
-    people); a file replaced keeps its permissions.
+    the temporary file; one left by a killed run is removed by the next write). A new file is
+    readable by the owner only (0600: rankings name people); a file replaced keeps its mode.
     """
     target = Path(os.path.realpath(path))  # through a symlink: replace the file it names
     if target.is_dir():
         raise IsADirectoryError(errno.EISDIR, "is a directory, not a file", str(path))
-    directory = target.parent
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    except OSError as exc:  # name the file asked for, not the temporary one
-        raise type(exc)(exc.errno, exc.strerror, str(target)) from None
+    remove_stale_temps(target)
+    fd, tmp = _make_temp(target, asked=path)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
-        with contextlib.suppress(FileNotFoundError):
-            Path(tmp).chmod(target.stat().st_mode & 0o7777)
-        Path(tmp).replace(target)
+        _install(tmp, target)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if a == b:
+        return True
+    try:
+        return a.samefile(b)  # hard links: one file under two names
+    except OSError:
+        return False
+
+
+def check_outputs(
+    outputs: Mapping[str, str | Path], inputs: Mapping[str, str | Path] | None = None
+) -> dict[str, Path]:
+    """Check, before any work, that a run's output files can be written; their resolved paths.
+
+    ``outputs`` and ``inputs`` map a label for messages (``"--output"``, ``"the events file"``)
+    to a path. Every output must be distinct from every other output and from every input
+    (after resolving symbolic links; hard links count as the same file), must not be a folder
+    or a device, and must lie in a folder that exists and is writable. Raises
+    ``OutputPathError`` naming the first problem.
+    """
+    resolved_inputs = {label: Path(os.path.realpath(p)) for label, p in (inputs or {}).items()}
+    resolved: dict[str, Path] = {}
+    for label, asked in outputs.items():
+        target = Path(os.path.realpath(asked))
+        if target.is_dir():
+            msg = f"{label} {asked}: is a directory; name a file"
+            raise OutputPathError(msg)
+        if target.exists() and not target.is_file():
+            msg = f"{label} {asked}: is not a regular file (a device or a pipe); name a file"
+            raise OutputPathError(msg)
+        folder = target.parent
+        if not folder.is_dir():
+            msg = f"{label} {asked}: the folder {str(folder)!r} does not exist"
+            raise OutputPathError(msg)
+        if not os.access(folder, os.W_OK | os.X_OK):
+            msg = f"{label} {asked}: the folder {str(folder)!r} is not writable"
+            raise OutputPathError(msg)
+        for in_label, source in resolved_inputs.items():
+            if _same_file(target, source):
+                msg = (
+                    f"{label} {asked} is {in_label} itself: it would be overwritten; "
+                    "choose another file"
+                )
+                raise OutputPathError(msg)
+        for other_label, other in resolved.items():
+            if _same_file(target, other):
+                msg = f"{label} {asked} and {other_label} are the same file; give each its own"
+                raise OutputPathError(msg)
+        resolved[label] = target
+    return resolved
+
+
+@contextlib.contextmanager
+def _folder_locks(folders: Sequence[Path]) -> Iterator[None]:
+    """Hold an exclusive lock on each folder (in a fixed order); a no-op where unsupported."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: renames are still atomic one by one
+        yield
+        return
+    fds: list[int] = []
+    try:
+        for folder in sorted(set(folders)):
+            fd = os.open(folder, os.O_RDONLY)
+            fds.append(fd)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        for fd in reversed(fds):
+            with contextlib.suppress(OSError):
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+
+def commit_outputs(
+    files: Sequence[tuple[str | Path, str]], *, remove: Sequence[str | Path] = ()
+) -> None:
+    """Write several text files as one unit: all of them, or none (the old files stay).
+
+    Each ``(path, text)`` is written to a private temporary file in the target's folder and
+    fsync'ed; only when every one is complete are they renamed over their targets, in the
+    order given, while an exclusive lock is held on each target folder, so two runs writing the
+    same files never interleave (one run's ranking never stands beside another run's manifest).
+    Files in ``remove`` (e.g. a stale manifest) are deleted under the same lock before the
+    renames. Temporary files are removed on every exit, an interrupt included.
+    """
+    temps: list[tuple[Path, Path]] = []
+    try:
+        for asked, text in files:
+            target = Path(os.path.realpath(asked))
+            remove_stale_temps(target)
+            fd, tmp = _make_temp(target, asked=asked)
+            temps.append((tmp, target))
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
+        stale = [Path(os.path.realpath(p)) for p in remove]
+        with _folder_locks([t.parent for _, t in temps] + [s.parent for s in stale]):
+            for path in stale:
+                path.unlink(missing_ok=True)
+            for tmp, target in temps:
+                _install(tmp, target)
+    finally:
+        for tmp, _ in temps:
+            tmp.unlink(missing_ok=True)
 
 
 # -- describing a score --------------------------------------------------------------------------
@@ -156,19 +359,66 @@ def ranking_table(ranking: Ranking, header: Sequence[str] = ()) -> str:
     return "\n".join([*header, "", body]) + "\n" if header else body + "\n"
 
 
-def records_csv(columns: Mapping[str, Sequence[Any]]) -> str:
-    """CSV text (header row, then rows) from equal-length columns; floats written exactly."""
+#: First characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection"),
+#: and the quote that marks an escaped cell.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+ESCAPE_PREFIX = "'"
+
+
+def escape_cell(text: str) -> str:
+    """``text`` made safe to open in a spreadsheet: a ``'`` is put before a formula start.
+
+    A cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return (OWASP's list),
+    or with ``'`` itself (so the rule can be undone exactly), gets one ``'`` in front;
+    ``unescape_cell`` removes it. Other text is returned unchanged.
+    """
+    if text and (text[0] in FORMULA_STARTS or text[0] == ESCAPE_PREFIX):
+        return ESCAPE_PREFIX + text
+    return text
+
+
+def unescape_cell(text: str) -> str:
+    """The original text of a cell written by ``escape_cell``.
+
+    Only a ``'`` that ``escape_cell`` would have added is removed (one followed by a formula
+    start or another ``'``), so text such as ``'abc`` from elsewhere is returned unchanged.
+    """
+    if text[:1] == ESCAPE_PREFIX and text[1:2] and text[1] in (*FORMULA_STARTS, ESCAPE_PREFIX):
+        return text[1:]
+    return text
+
+
+def _cell(value: Any, escape: bool) -> Any:
+    if isinstance(value, float):
+        return repr(value)
+    if escape and isinstance(value, str):
+        return escape_cell(value)
+    return value
+
+
+def records_csv(
+    columns: Mapping[str, Sequence[Any]], *, delimiter: str = ",", escape: bool = True
+) -> str:
+    """CSV text (header row, then rows) from equal-length columns; floats written exactly.
+
+    Text cells are escaped with ``escape_cell`` unless ``escape`` is false; numbers are
+    never changed. ``delimiter="\\t"`` gives TSV.
+    """
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(list(columns))
-    values = [[repr(v) if isinstance(v, float) else v for v in col] for col in columns.values()]
+    writer = csv.writer(buffer, lineterminator="\n", delimiter=delimiter)
+    writer.writerow([_cell(name, escape) for name in columns])
+    values = [[_cell(v, escape) for v in col] for col in columns.values()]
     writer.writerows(zip(*values, strict=True))
     return buffer.getvalue()
 
 
-def ranking_csv(ranking: Ranking) -> str:
-    """The ranking as CSV: rank, offender_id, harm, count, first, last[, victims]."""
-    return records_csv(_ranking_columns(ranking))
+def ranking_csv(ranking: Ranking, *, delimiter: str = ",", escape: bool = True) -> str:
+    """The ranking as CSV: rank, offender_id, harm, count, first, last[, victims].
+
+    Offender ids are escaped for spreadsheets (see ``escape_cell``) unless ``escape`` is
+    false; ``delimiter="\\t"`` gives TSV.
+    """
+    return records_csv(_ranking_columns(ranking), delimiter=delimiter, escape=escape)
 
 
 def ranking_json(ranking: Ranking, extra: Mapping[str, Any] | None = None) -> str:
@@ -191,15 +441,18 @@ def _json_default(value: Any) -> Any:
     raise TypeError(msg)
 
 
-def write_events_csv(events: Events, fh: IO[str]) -> None:
-    """Events as CSV (offender_id, offence_code, date, victim_id, crime_id, extra columns)."""
+def write_events_csv(events: Events, fh: IO[str], *, escape: bool = True) -> None:
+    """Events as CSV (offender_id, offence_code, date, victim_id, crime_id, extra columns).
+
+    Text cells (ids, codes) are escaped for spreadsheets unless ``escape`` is false.
+    """
     writer = csv.writer(fh, lineterminator="\n")
     names = events.column_names
     writer.writerow(names)
     columns = [
         events[name].astype(str).tolist()
         if events[name].dtype.kind == "M"
-        else events[name].tolist()
+        else [_cell(v, escape) for v in events[name].tolist()]
         for name in names
     ]
     writer.writerows(zip(*columns, strict=True))
