@@ -352,7 +352,7 @@ class Registry:
 
 
 def _check_options(function: Any, options: Mapping[str, Any], what: str) -> None:
-    """TypeError (the caller's mistake) if ``function`` cannot take ``options``."""
+    """ParameterTypeError (the caller's mistake) if ``function`` cannot take ``options``."""
     import inspect
 
     try:
@@ -363,7 +363,7 @@ def _check_options(function: Any, options: Mapping[str, Any], what: str) -> None
         signature.bind(**options)
     except TypeError as exc:
         msg = f"{what}: bad options {sorted(options)} ({exc})"
-        raise TypeError(msg) from None
+        raise ParameterTypeError(msg) from None
 
 
 def _is_data_file(item: Any) -> bool:
