@@ -20,6 +20,7 @@ import datetime as dt
 import io
 import mmap
 import re
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -30,10 +31,12 @@ import numpy.typing as npt
 
 from ..core.events import RESERVED, Events
 from ..errors import EventsError, MissingDependencyError, ParameterError
+from . import ids as idpolicy
 from . import normalise
 
 __all__ = [
     "BAD_OFFENDER_ID",
+    "CONTROL_IN_ID",
     "DUPLICATE_CRIME_ID",
     "EARLY_DATE",
     "MALFORMED_LINE",
@@ -57,6 +60,7 @@ __all__ = [
 MALFORMED_LINE = "malformed line"
 NOT_UTF8 = "not UTF-8"
 MISSING_OFFENDER_ID = "missing offender_id"
+CONTROL_IN_ID = "control character in an id"
 BAD_OFFENDER_ID = "offender_id not an integer"
 MISSING_OFFENCE_CODE = "missing offence_code"
 MISSING_DATE = "missing date"
@@ -68,6 +72,7 @@ REASONS = (
     MALFORMED_LINE,
     NOT_UTF8,
     MISSING_OFFENDER_ID,
+    CONTROL_IN_ID,
     BAD_OFFENDER_ID,
     MISSING_OFFENCE_CODE,
     MISSING_DATE,
@@ -78,6 +83,7 @@ REASONS = (
 _CODE = {reason: np.int8(k + 1) for k, reason in enumerate(REASONS)}
 _FIELD_OF = {
     MISSING_OFFENDER_ID: "offender_id",
+    CONTROL_IN_ID: "offender_id",  # or victim_id / crime_id: see _Raw.id_fields
     BAD_OFFENDER_ID: "offender_id",
     MISSING_OFFENCE_CODE: "offence_code",
     MISSING_DATE: "date",
@@ -85,7 +91,7 @@ _FIELD_OF = {
     EARLY_DATE: "date",
     DUPLICATE_CRIME_ID: "crime_id",
 }
-_SENSITIVE = ("offender_id", "victim_id")  # values never printed in messages
+_SENSITIVE = ("offender_id", "victim_id", "crime_id")  # values never printed
 _NULL_SPELLINGS = sorted(
     {v for m in normalise.NULL_MARKERS for v in (m, m.upper(), m.capitalize())} | {"NaN", "N/A"}
 )
@@ -290,20 +296,37 @@ def _layout(names: Sequence[str], opts: ReadOptions, source: str) -> _Layout:
 class _Factor:
     """A column as ``table[index]``; ``table`` has a sentinel last entry (index -1: missing).
 
-    From Arrow the index is kept as ``parts`` (per chunk: a lookup from the chunk's dictionary
-    into ``table``, ending in -1 for null, and the chunk's dictionary indices) and only
-    materialised when asked for, so a clean read maps each row once.
+    From Arrow the distinct values stay an Arrow array (``dictionary``) so the id policy runs
+    in Arrow's kernels; ``table`` (Python values) is built only when asked for. Older callers
+    pass ``parts`` (per chunk: a lookup into ``table`` ending in -1, and the chunk's indices).
     """
 
     _index: npt.NDArray[np.signedinteger[Any]] | None
-    table: list[Any]
+    _table: list[Any] | None
     parts: list[tuple[npt.NDArray[np.signedinteger[Any]], npt.NDArray[Any]]] | None = None
+    dictionary: Any = None  # pyarrow Array of the distinct values, or None
+    _ids: idpolicy.IdTable | None = None
 
     @property
     def index(self) -> npt.NDArray[np.signedinteger[Any]]:
         if self._index is None:
             self._index = _gather(self.parts or [], None)
         return self._index
+
+    @property
+    def table(self) -> list[Any]:
+        if self._table is None:
+            self._table = [*self.dictionary.to_pylist(), None]
+        return self._table
+
+    def id_table(self) -> idpolicy.IdTable:
+        """The id policy applied to the distinct values (computed once)."""
+        if self._ids is None:
+            if self.dictionary is not None:
+                self._ids = idpolicy.id_table_from_arrow(self.dictionary)
+            else:
+                self._ids = idpolicy.id_table_from_values(self.table[:-1])
+        return self._ids
 
 
 def _gather(
@@ -402,14 +425,6 @@ class _Built:
     first: _Problem | None
 
 
-def _id_text(table: list[Any]) -> npt.NDArray[np.str_]:
-    """Trimmed text of a factor table (the sentinel becomes "")."""
-    text = [
-        "" if v is None or (isinstance(v, float) and v != v) else _as_text(v) for v in table[:-1]
-    ]
-    return normalise.strip(np.array([*text, ""], dtype=np.str_))
-
-
 def _as_text(value: Any) -> str:
     if isinstance(value, str):
         return value
@@ -418,6 +433,17 @@ def _as_text(value: Any) -> str:
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
         return str(int(value))
     return str(value)
+
+
+@attrs.define
+class _Ids:
+    """One chunk's id column under the id policy (:mod:`crimeharm.io.ids`)."""
+
+    values: npt.NDArray[Any]  # int64 or str
+    missing: npt.NDArray[np.bool_]
+    not_int: npt.NDArray[np.bool_]  # not sign-and-digits under id_type="int"
+    control: npt.NDArray[np.bool_]  # holds a control character
+    merged: int = 0  # distinct raw ids that became another after normalisation
 
 
 def _resolve_id(
@@ -429,12 +455,12 @@ def _resolve_id(
     *,
     optional: bool,
     counting: bool,
-) -> tuple[npt.NDArray[Any], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
-    """Id values (int64 or str), rows missing one, rows not a plain integer under "int"."""
+) -> _Ids:
+    """Id values (int64 or str) of a chunk by the id policy, with the rows that break it."""
     n = consider.shape[0]
     none = np.zeros(n, dtype=bool)
     if isinstance(col, _Ints):
-        if state.kinds.get(field) == "str" or (optional and col.null.any()):
+        if mode == "str" or state.kinds.get(field) == "str" or (optional and col.null.any()):
             # text after all (an earlier chunk was text; an empty victim/crime id): as text
             col = _Factor(
                 np.where(col.null, -1, np.arange(n)).astype(np.intp),
@@ -442,28 +468,29 @@ def _resolve_id(
             )
         else:
             state.kinds.setdefault(field, "int")
-            return col.values.astype(np.int64, copy=False), col.null, none
-    text = _id_text(col.table)
-    missing_t = normalise.null_mask(text)
-    if optional and missing_t.any():  # a victim or crime id written NULL / NA is missing: ""
-        text = np.where(missing_t, "", text).astype(text.dtype)
-    missing = missing_t[col.index]
+            return _Ids(col.values.astype(np.int64, copy=False), col.null, none, none)
+    table = col.id_table()
+    index = col.index
+    missing = table.missing[index]
+    control = table.control[index] if table.control.any() else none
     if mode == "str" or state.kinds.get(field) == "str":
         state.kinds[field] = "str"
-        return text[col.index], missing, none
-    plain_t = normalise.plain_int_mask(text)
-    ints_t = normalise.to_int64(text, plain_t)
+        return _Ids(table.text[index], missing, none, control, table.merged)
     if mode == "int":
-        return ints_t[col.index], missing, ~missing & ~plain_t[col.index]
-    ok = plain_t[col.index] | (missing & ~optional)
-    ok |= ~consider
+        plain_t, ints_t = table.lenient_ints()
+        bad = ~missing & ~control & ~plain_t[index]
+        return _Ids(ints_t[index], missing, bad, control, table.merged)
+    ok_t = table.exact_int | table.control | (table.missing & ~optional)
+    ok = ok_t[index] if not ok_t.all() else np.ones(n, dtype=bool)
+    if not ok.all():
+        ok |= ~consider
     if ok.all():
         state.kinds.setdefault(field, "int")
-        return ints_t[col.index], missing, none
+        return _Ids(table.ints[index], missing, none, control, table.merged)
     if state.kinds.get(field) == "int" and not counting:
         raise _KindChanged(field, int(np.argmin(ok)))
     state.kinds[field] = "str"
-    return text[col.index], missing, none
+    return _Ids(table.text[index], missing, none, control, table.merged)
 
 
 def _date_of(value: Any, date_format: str | None) -> tuple[np.datetime64, int]:
@@ -530,6 +557,15 @@ def _clean(raw: _Raw, opts: ReadOptions, state: _State) -> _Built | None:
     needs the general path of :func:`_build` (which then finds and names the problem).
     """
     ids, codes, dates = (raw.columns.get(f) for f in ("offender_id", "offence_code", "date"))
+    if (
+        isinstance(ids, _Factor)
+        and opts.id_type != "str"
+        and state.kinds.get("offender_id") != "str"
+        and raw.n
+    ):
+        table = ids.id_table()
+        if table.exact_int[:-1].all() and not table.merged and int(ids.index.min()) >= 0:
+            ids = _Ints(table.ints[ids.index], np.zeros(raw.n, dtype=bool))
     if (
         raw.preset is not None
         or len(raw.columns) != 3
@@ -601,7 +637,7 @@ def _build(raw: _Raw, opts: ReadOptions, state: _State, *, counting: bool = Fals
     structural = None if preset is None else preset > 0
     masks: dict[str, npt.NDArray[np.bool_]] = {}
 
-    ids, masks[MISSING_OFFENDER_ID], masks[BAD_OFFENDER_ID] = _resolve_id(
+    offenders = _resolve_id(
         raw.columns["offender_id"],
         "offender_id",
         opts.id_type,
@@ -610,6 +646,7 @@ def _build(raw: _Raw, opts: ReadOptions, state: _State, *, counting: bool = Fals
         optional=False,
         counting=counting,
     )
+    masks[MISSING_OFFENDER_ID], masks[BAD_OFFENDER_ID] = offenders.missing, offenders.not_int
     raw_codes, code_lut, code_table = _resolve_codes(raw.columns["offence_code"], opts)
     empty_code = code_lut == code_table.index("")
     if empty_code[:-1].any() or (n and int(raw_codes.min()) < 0):
@@ -617,6 +654,16 @@ def _build(raw: _Raw, opts: ReadOptions, state: _State, *, counting: bool = Fals
     days, masks[MISSING_DATE], masks[UNPARSEABLE_DATE] = _resolve_dates(raw.columns["date"], opts)
     if opts.min_date is not None:
         masks[EARLY_DATE] = days < opts.min_date  # NaT compares False
+    control = offenders.control.copy()
+    merged = {"offender_id": offenders.merged}
+    for field in ("victim_id", "crime_id"):
+        col = raw.columns.get(field)
+        if isinstance(col, _Factor):
+            table = col.id_table()
+            merged[field] = table.merged
+            if table.control.any():
+                control |= table.control[col.index]
+    masks[CONTROL_IN_ID] = control
     reason = np.zeros(n, dtype=np.int8)
     for name in reversed(REASONS):
         if name in masks and masks[name].any():
@@ -628,9 +675,15 @@ def _build(raw: _Raw, opts: ReadOptions, state: _State, *, counting: bool = Fals
     optional: dict[str, npt.NDArray[Any]] = {}
     for field in ("victim_id", "crime_id"):
         if field in raw.columns:
-            optional[field], _, _ = _resolve_id(
+            optional[field] = _resolve_id(
                 raw.columns[field], field, "auto", state, good, optional=True, counting=counting
-            )
+            ).values
+    if not counting:
+        for field, count in merged.items():
+            if count:
+                text = idpolicy.merge_message(field, raw.names[field], raw.source, count)
+                warnings.warn(text, idpolicy.IdMergeWarning, stacklevel=2)
+    ids = offenders.values
     if opts.dedupe == "crime_id":
         dup = _duplicates(optional["crime_id"], good, state, counting=counting)
         reason[dup] = _CODE[DUPLICATE_CRIME_ID]
@@ -716,6 +769,13 @@ def _describe(raw: _Raw, row: int, reason: str, opts: ReadOptions) -> _Problem:
     if row in raw.notes:
         column, note, value = raw.notes[row]
         return _Problem(row, reason, column, value, note)
+    if reason == CONTROL_IN_ID:
+        for field in ("offender_id", "victim_id", "crime_id"):
+            col = raw.columns.get(field)
+            if isinstance(col, _Factor) and col.id_table().control[col.index[row]]:
+                text = _as_text(_raw_value(col, row)).strip()
+                note = f"the {field} {idpolicy.control_note(text)}; ids may not hold those"
+                return _Problem(row, reason, raw.names[field], None, note)
     field = _FIELD_OF[reason]
     column = raw.names[field]
     value = _raw_value(raw.columns[field], row)
@@ -757,7 +817,7 @@ def _error(raw: _Raw, problem: _Problem, others: int, *, at_least: bool) -> Even
     elif problem.reason.startswith("missing"):
         got = f" (got {_shown(problem.value)})"
     elif field in _SENSITIVE or (problem.column is not None and problem.column in sensitive):
-        got = " (value not shown: offender and victim ids are personal data)"
+        got = " (value not shown: ids are personal data)"
     else:
         got = f" (got {_shown(problem.value)})"
     more = ""
@@ -786,6 +846,8 @@ _HINTS = {
     MALFORMED_LINE: ". Check the quoting and the delimiter" + _SKIP,
     NOT_UTF8: ". Save the file as UTF-8 (in Excel: 'CSV UTF-8')" + _SKIP,
     MISSING_OFFENDER_ID: ". Every event needs an offender reference" + _SKIP,
+    CONTROL_IN_ID: ". Remove the character from the export (or fix the system that adds it)"
+    + _SKIP,
     BAD_OFFENDER_ID: ". Pass id_type='str' (or 'auto') to read text ids" + _SKIP,
     MISSING_OFFENCE_CODE: ". Every event needs an offence code" + _SKIP,
     MISSING_DATE: ". Every event needs the date of the offence" + _SKIP,
@@ -1178,10 +1240,9 @@ def _arrow_block(
     import pyarrow.csv as pacsv
 
     text = pa.dictionary(pa.int32(), pa.string())
-    ints = opts.id_type != "str" and state.kinds.get("offender_id") != "str"
     native_dates = opts.date_format is None
-    attempts = [(ints, native_dates)]
-    if ints or native_dates:
+    attempts = [(False, native_dates)]  # ids as text: the id policy reads them (ids.py)
+    if native_dates:
         attempts.append((False, False))
     col = [f"c{i}" for i in range(len(layout.names))]
     while attempts:
@@ -1195,10 +1256,6 @@ def _arrow_block(
         lines = 0
         try:
             for piece in _pieces(block, _PIECE_BYTES):
-                # pyarrow reads '0x1F' as 31; the rule in normalise does not
-                if int_ids and (piece.find(b"x") >= 0 or piece.find(b"X") >= 0):
-                    attempts = [(False, native_dates)] + ([(False, False)] if native_dates else [])
-                    break
                 part = pacsv.read_csv(
                     pa.BufferReader(pa.py_buffer(piece.view)),
                     read_options=pacsv.ReadOptions(column_names=col, block_size=4 << 20),
@@ -1367,31 +1424,39 @@ def _arrow_nulls(chunked: Any) -> npt.NDArray[np.bool_]:
 
 
 def _arrow_factor(pa: Any, chunked: Any) -> _Factor:
-    """Any Arrow column as indices into its distinct values (dictionary-encoded per chunk)."""
+    """Any Arrow column as indices into its distinct values, in Arrow's kernels (no Python loop)."""
     import pyarrow.compute as pc
 
     if pa.types.is_string_view(chunked.type) or pa.types.is_large_string(chunked.type):
         chunked = chunked.cast(pa.string())
+    if pa.types.is_dictionary(chunked.type) and (
+        pa.types.is_large_string(chunked.type.value_type)
+        or pa.types.is_string_view(chunked.type.value_type)
+    ):
+        chunked = chunked.cast(pa.dictionary(pa.int32(), pa.string()))
     if not pa.types.is_dictionary(chunked.type):
         try:
             chunked = pc.dictionary_encode(chunked)
         except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
             chunked = pc.dictionary_encode(chunked.cast(pa.string()))
-    table: dict[Any, int] = {}
-    parts = []
+    if chunked.num_chunks == 0:
+        return _Factor(np.empty(0, dtype=np.intp), [None])
+    if chunked.num_chunks > 1:
+        chunked = chunked.unify_dictionaries()
+    dictionary = chunked.chunk(0).dictionary
+    pieces = []
     for chunk in chunked.chunks:
-        lut = np.array(
-            [table.setdefault(v, len(table)) for v in chunk.dictionary.to_pylist()] + [-1],
-            dtype=np.int64 if len(table) >= 2**31 - 1 else np.int32,
-        )
         indices = chunk.indices.fill_null(-1) if chunk.null_count else chunk.indices
-        parts.append((lut, np.asarray(indices.to_numpy(zero_copy_only=False))))
-    values = [None if v is None else v for v in table]
-    if None in table:  # a null inside a dictionary: point at the sentinel
-        null = table[None]
-        for lut, _ in parts:
-            lut[lut == null] = -1
-    return _Factor(None, [*values, None], parts)
+        pieces.append(np.asarray(indices.to_numpy(zero_copy_only=False)))
+    index = pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
+    index = index.astype(np.int32 if len(dictionary) < 2**31 - 1 else np.int64, copy=False)
+    if dictionary.null_count:  # a null inside the dictionary: point at the sentinel
+        null_at = np.flatnonzero(np.asarray(dictionary.is_null().to_numpy(zero_copy_only=False)))
+        lut = np.arange(len(dictionary) + 1, dtype=np.int64)
+        lut[null_at] = -1
+        lut[-1] = -1
+        index = lut[index].astype(index.dtype)
+    return _Factor(index, None, dictionary=dictionary)
 
 
 def _arrow_strings(pa: Any, chunked: Any) -> npt.NDArray[Any]:

@@ -1,0 +1,218 @@
+"""The id policy: how offender, victim and crime ids read from a file or frame are compared.
+
+One rule for every reader (CSV, Parquet, pandas, Arrow, polars), applied to the distinct values
+of an id column before any row uses them:
+
+1. **Trim**: surrounding whitespace is removed (``str.strip``).
+2. **Missing**: an empty value or a null marker (:data:`crimeharm.io.normalise.NULL_MARKERS`).
+3. **Control characters** (Unicode category Cc: U+0000-U+001F, U+007F-U+009F, tab and NUL
+   included) left inside an id after trimming are refused: the row is an error naming the
+   position and the character, never the id (``"A\\0"`` would otherwise look like ``"A"``).
+4. **Unicode NFC**: ids are compared in Unicode normal form C, so "José" typed with a composed
+   ``é`` and with ``e`` + combining accent is one person.
+5. **Integers under id_type="auto"**: a column is read as int64 only when every id round-trips
+   exactly, that is ``str(int(id)) == id``: ``"7"``, ``"-12"``, ``"0"``. ``"007"``, ``"+7"``,
+   ``"-0"``, ``"7.0"`` keep the column as text, so ``"007"`` and ``"7"`` stay two people.
+   ``id_type="int"`` is an explicit request: any sign-and-digits value (``"007"``, ``"+7"``) is
+   read as its number. ``id_type="str"`` keeps every id as text.
+6. **Merges are reported**: when two different raw ids become one id by rules 1 and 4, the
+   reader warns with :class:`IdMergeWarning`, giving how many (never the ids).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from . import normalise
+
+__all__ = [
+    "IdMergeWarning",
+    "IdTable",
+    "control_note",
+    "id_table_from_arrow",
+    "id_table_from_values",
+    "merge_message",
+]
+
+#: Arrow regex of a control character (Unicode category Cc).
+_CONTROL_RE = "[\\x{0000}-\\x{001f}\\x{007f}-\\x{009f}]"
+#: Arrow regex of an id that round-trips through int64's text (19 digits checked apart).
+_ROUND_TRIP_RE = "^(0|-?[1-9][0-9]{0,18})$"
+
+
+class IdMergeWarning(UserWarning):
+    """Distinct raw ids became one id after trimming and Unicode normalisation."""
+
+
+class IdTable:
+    """The id policy applied to the distinct raw values of one id column.
+
+    Arrays have one entry per distinct raw value plus a last sentinel entry (a missing id), so
+    ``table.text[index]`` with ``index == -1`` for a null gives the rows' ids. ``text`` is
+    built on first use (a column of integer ids never needs it).
+    """
+
+    def __init__(
+        self,
+        text: Callable[[], npt.NDArray[np.str_]],
+        missing: npt.NDArray[np.bool_],
+        control: npt.NDArray[np.bool_],
+        exact_int: npt.NDArray[np.bool_],
+        ints: npt.NDArray[np.int64],
+        merged: int,
+    ) -> None:
+        self._make_text = text
+        self._text: npt.NDArray[np.str_] | None = None
+        self.missing = missing  # after trimming: empty or a null marker (sentinel: True)
+        self.control = control  # holds a control character after trimming
+        self.exact_int = exact_int  # round-trips as int64 (rule 5)
+        self.ints = ints  # the int64 where exact_int, else 0
+        self.merged = merged  # distinct raw values (not missing) sharing their id with another
+
+    @property
+    def text(self) -> npt.NDArray[np.str_]:
+        """Trimmed, NFC text of each entry ("" when missing)."""
+        if self._text is None:
+            self._text = self._make_text()
+        return self._text
+
+    def lenient_ints(self) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int64]]:
+        """Entries that are sign-and-digits within int64 (``"007"``, ``"+7"``), and their value."""
+        plain = normalise.plain_int_mask(self.text) & ~self.missing & ~self.control
+        return plain, normalise.to_int64(self.text, plain)
+
+
+def control_note(text: str) -> str:
+    """Where the first control character of ``text`` is, without showing ``text``."""
+    for k, char in enumerate(text):
+        if unicodedata.category(char) == "Cc":
+            return f"holds the control character U+{ord(char):04X} at character {k + 1}"
+    return "holds a control character"
+
+
+def _exact_int(text: npt.NDArray[np.str_]) -> npt.NDArray[np.bool_]:
+    """Where unicode ``text`` is the decimal text of an int64 exactly (rule 5)."""
+    plain = normalise.plain_int_mask(text)
+    if not plain.any():
+        return plain
+    width = max(text.dtype.itemsize // 4, 1)
+    chars = np.ascontiguousarray(text).view(np.uint32).reshape(text.shape[0], width)
+    first = chars[:, 0]
+    negative = first == ord("-")
+    second = chars[:, 1] if width > 1 else np.zeros_like(first)
+    lead = np.where(negative, second, first)
+    length = np.char.str_len(text)
+    exact = plain & (first != ord("+"))
+    exact &= (lead != ord("0")) | ((length == 1) & ~negative)  # no "007", "-0"
+    return exact
+
+
+def _with_sentinel(
+    text: npt.NDArray[np.str_], missing: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.str_]:
+    text = np.where(missing, "", text).astype(text.dtype if text.size else "<U1")
+    return np.append(text, np.array([""], dtype=text.dtype))
+
+
+def id_table_from_values(values: Sequence[Any]) -> IdTable:
+    """The policy on distinct Python values (str, bytes, int, float; None for missing)."""
+    texts: list[str] = []
+    missing_l: list[bool] = []
+    for value in values:
+        if value is None or (isinstance(value, float) and value != value):
+            texts.append("")
+            missing_l.append(True)
+            continue
+        if isinstance(value, bytes):
+            value = value.decode("utf-8", "surrogateescape")
+        if isinstance(value, (float, np.floating)) and float(value).is_integer():
+            value = int(value)
+        text = unicodedata.normalize("NFC", str(value).strip())
+        texts.append(text)
+        missing_l.append(normalise.is_null_text(text))
+    arr = np.array(texts, dtype=np.str_) if texts else np.empty(0, dtype="<U1")
+    missing = np.array(missing_l, dtype=bool)
+    control = np.array([any(unicodedata.category(c) == "Cc" for c in t) for t in texts], bool)
+    exact = _exact_int(arr) & ~missing & ~control
+    ints = np.zeros(arr.shape[0], dtype=np.int64)
+    if exact.any():
+        ints[exact] = arr[exact].astype(np.int64)
+    kept = arr[~missing]
+    merged = int(kept.shape[0] - np.unique(kept).shape[0]) if kept.size else 0
+    full = _with_sentinel(arr, missing)
+    return IdTable(
+        lambda: full,
+        np.append(missing, True),
+        np.append(control, False),
+        np.append(exact, False),
+        np.append(ints, 0),
+        merged,
+    )
+
+
+def id_table_from_arrow(dictionary: Any) -> IdTable:
+    """The policy on an Arrow array of distinct values (strings; others are cast to text)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kind = dictionary.type
+    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+        return id_table_from_values(dictionary.to_pylist())
+    null = np.asarray(dictionary.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    trimmed = pc.utf8_trim_whitespace(dictionary.fill_null(""))
+    changed = False
+    if not pc.all(pc.string_is_ascii(trimmed)).as_py():
+        trimmed = pc.utf8_normalize(trimmed, form="NFC")
+        changed = True
+    changed = changed or not pc.all(pc.equal(trimmed, dictionary.fill_null(""))).as_py()
+    lower = pc.utf8_lower(trimmed)
+    marker = pc.is_in(lower, value_set=pa.array(sorted(normalise.NULL_MARKERS)))
+    missing = null | np.asarray(marker.to_numpy(zero_copy_only=False), dtype=bool)
+    control = np.asarray(
+        pc.match_substring_regex(trimmed, _CONTROL_RE).to_numpy(zero_copy_only=False), dtype=bool
+    )
+    exact_a = pc.match_substring_regex(trimmed, _ROUND_TRIP_RE)
+    exact = np.asarray(exact_a.to_numpy(zero_copy_only=False), dtype=bool) & ~missing & ~control
+    ints = np.zeros(exact.shape[0], dtype=np.int64)
+    if exact.any():
+        try:
+            digits = pc.if_else(pa.array(exact), trimmed, pa.scalar("0"))
+            ints = np.asarray(pc.cast(digits, pa.int64()).to_numpy(), dtype=np.int64).copy()
+        except pa.ArrowInvalid:  # 19 digits beyond int64: not an integer id
+            big = exact & (np.asarray(pc.utf8_length(trimmed).to_numpy()) >= 19)
+            exact &= ~big
+            digits = pc.if_else(pa.array(exact), trimmed, pa.scalar("0"))
+            ints = np.asarray(pc.cast(digits, pa.int64()).to_numpy(), dtype=np.int64).copy()
+    merged = 0
+    if changed:
+        kept = trimmed.filter(pa.array(~missing))
+        merged = len(kept) - len(pc.unique(kept))
+
+    def text() -> npt.NDArray[np.str_]:
+        values = trimmed.to_numpy(zero_copy_only=False)
+        arr = values.astype(np.str_) if values.size else np.empty(0, dtype="<U1")
+        return _with_sentinel(arr, missing)
+
+    return IdTable(
+        text,
+        np.append(missing, True),
+        np.append(control, False),
+        np.append(exact, False),
+        np.append(ints, 0),
+        merged,
+    )
+
+
+def merge_message(field: str, column: str, source: str, merged: int) -> str:
+    """The warning text for ``merged`` raw ids that became others (no id shown)."""
+    ids = "id" if merged == 1 else "ids"
+    return (
+        f"{source}, column {column!r}: {merged:,} distinct {field} {ids} became the same id as "
+        "another after trimming spaces and Unicode NFC normalisation, and are counted as one "
+        "person (ids not shown; see 'id policy' in docs/preparing-data.md)"
+    )
