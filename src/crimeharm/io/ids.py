@@ -155,8 +155,43 @@ def id_table_from_values(values: Sequence[Any]) -> IdTable:
     )
 
 
+def _all_round_trip(strings: Any) -> bool:
+    """Whether every value of an Arrow string array (no nulls) is ``str(int)`` of an integer.
+
+    Read straight from the array's offsets and bytes: digits and minus signs only, a minus
+    only first, no leading zero (rule 5). Values beyond int64 are caught by the cast after.
+    """
+    n = len(strings)
+    if n == 0:
+        return True
+    _, offsets_buf, data_buf = strings.buffers()
+    offsets = np.frombuffer(offsets_buf, dtype=np.int32)[strings.offset : strings.offset + n + 1]
+    start, stop = int(offsets[0]), int(offsets[-1])
+    data = np.frombuffer(data_buf, dtype=np.uint8)[start:stop] if data_buf is not None else None
+    lengths = np.diff(offsets)
+    if data is None or (lengths == 0).any():
+        return False
+    digit = (data >= 0x30) & (data <= 0x39)
+    minus = data == 0x2D
+    if not (digit | minus).all():
+        return False
+    first = offsets[:-1] - start
+    lead = data[first]
+    negative = lead == 0x2D
+    if int(minus.sum()) != int(negative.sum()):  # a minus not in first place
+        return False
+    if negative.any():
+        if (lengths[negative] < 2).any():
+            return False
+        lead = np.where(negative, data[np.minimum(first + 1, data.shape[0] - 1)], lead)
+    return not ((lead == 0x30) & (lengths > 1)).any() and not ((lead == 0x30) & negative).any()
+
+
 def id_table_from_arrow(dictionary: Any) -> IdTable:
-    """The policy on an Arrow array of distinct values (strings; others are cast to text)."""
+    """The policy on an Arrow array of values (strings; others go through Python values).
+
+    The values need not be distinct (a whole id column works): every array is per entry.
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -164,6 +199,27 @@ def id_table_from_arrow(dictionary: Any) -> IdTable:
     if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
         return id_table_from_values(dictionary.to_pylist())
     null = np.asarray(dictionary.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    if not dictionary.null_count and pa.types.is_string(dictionary.type):
+        # the common export: every id a plain integer, as written
+        if _all_round_trip(dictionary):
+            try:
+                ints = np.asarray(pc.cast(dictionary, pa.int64()).to_numpy(), dtype=np.int64)
+            except pa.ArrowInvalid:  # 19 digits beyond int64: the general path
+                pass
+            else:
+                none = np.zeros(len(dictionary) + 1, dtype=bool)
+                every = np.ones(len(dictionary) + 1, dtype=bool)
+                every[-1] = False
+                return IdTable(
+                    lambda: _with_sentinel(
+                        ints.astype(np.str_), np.zeros(ints.shape[0], dtype=bool)
+                    ),
+                    ~every,
+                    none,
+                    every,
+                    np.append(ints, 0),
+                    0,
+                )
     trimmed = pc.utf8_trim_whitespace(dictionary.fill_null(""))
     changed = False
     if not pc.all(pc.string_is_ascii(trimmed)).as_py():
@@ -189,9 +245,9 @@ def id_table_from_arrow(dictionary: Any) -> IdTable:
             digits = pc.if_else(pa.array(exact), trimmed, pa.scalar("0"))
             ints = np.asarray(pc.cast(digits, pa.int64()).to_numpy(), dtype=np.int64).copy()
     merged = 0
-    if changed:
-        kept = trimmed.filter(pa.array(~missing))
-        merged = len(kept) - len(pc.unique(kept))
+    if changed:  # distinct raw values against distinct ids, both without the missing ones
+        keep = pa.array(~missing)
+        merged = len(pc.unique(dictionary.filter(keep))) - len(pc.unique(trimmed.filter(keep)))
 
     def text() -> npt.NDArray[np.str_]:
         values = trimmed.to_numpy(zero_copy_only=False)

@@ -305,7 +305,12 @@ class _Factor:
     _table: list[Any] | None
     parts: list[tuple[npt.NDArray[np.signedinteger[Any]], npt.NDArray[Any]]] | None = None
     dictionary: Any = None  # pyarrow Array of the distinct values, or None
+    identity: bool = False  # index is 0, 1, 2, ...: row i is entry i (no gather needed)
     _ids: idpolicy.IdTable | None = None
+
+    def rows(self, per_entry: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        """A per-entry array (with its sentinel) as a per-row array."""
+        return per_entry[:-1] if self.identity else per_entry[self.index]
 
     @property
     def index(self) -> npt.NDArray[np.signedinteger[Any]]:
@@ -470,27 +475,26 @@ def _resolve_id(
             state.kinds.setdefault(field, "int")
             return _Ids(col.values.astype(np.int64, copy=False), col.null, none, none)
     table = col.id_table()
-    index = col.index
-    missing = table.missing[index]
-    control = table.control[index] if table.control.any() else none
+    missing = col.rows(table.missing)
+    control = col.rows(table.control) if table.control.any() else none
     if mode == "str" or state.kinds.get(field) == "str":
         state.kinds[field] = "str"
-        return _Ids(table.text[index], missing, none, control, table.merged)
+        return _Ids(col.rows(table.text), missing, none, control, table.merged)
     if mode == "int":
         plain_t, ints_t = table.lenient_ints()
-        bad = ~missing & ~control & ~plain_t[index]
-        return _Ids(ints_t[index], missing, bad, control, table.merged)
+        bad = ~missing & ~control & ~col.rows(plain_t)
+        return _Ids(col.rows(ints_t), missing, bad, control, table.merged)
     ok_t = table.exact_int | table.control | (table.missing & ~optional)
-    ok = ok_t[index] if not ok_t.all() else np.ones(n, dtype=bool)
+    ok = col.rows(ok_t).copy()
     if not ok.all():
         ok |= ~consider
     if ok.all():
         state.kinds.setdefault(field, "int")
-        return _Ids(table.ints[index], missing, none, control, table.merged)
+        return _Ids(col.rows(table.ints), missing, none, control, table.merged)
     if state.kinds.get(field) == "int" and not counting:
         raise _KindChanged(field, int(np.argmin(ok)))
     state.kinds[field] = "str"
-    return _Ids(table.text[index], missing, none, control, table.merged)
+    return _Ids(col.rows(table.text), missing, none, control, table.merged)
 
 
 def _date_of(value: Any, date_format: str | None) -> tuple[np.datetime64, int]:
@@ -565,7 +569,7 @@ def _clean(raw: _Raw, opts: ReadOptions, state: _State) -> _Built | None:
     ):
         table = ids.id_table()
         if table.exact_int[:-1].all() and not table.merged and int(ids.index.min()) >= 0:
-            ids = _Ints(table.ints[ids.index], np.zeros(raw.n, dtype=bool))
+            ids = _Ints(ids.rows(table.ints), np.zeros(raw.n, dtype=bool))
     if (
         raw.preset is not None
         or len(raw.columns) != 3
@@ -794,6 +798,9 @@ def _describe(raw: _Raw, row: int, reason: str, opts: ReadOptions) -> _Problem:
 def _raw_value(col: Column, row: int) -> Any:
     if isinstance(col, _Ints):
         return None if col.null[row] else col.values[row]
+    if col.dictionary is not None:
+        at = int(col.index[row])
+        return None if at < 0 else col.dictionary[at].as_py()
     return col.table[col.index[row]]
 
 
@@ -1248,7 +1255,9 @@ def _arrow_block(
     while attempts:
         int_ids, iso = attempts.pop(0)
         types: dict[str, Any] = {col[i]: text for i in layout.fields.values()}
-        types[col[layout.fields["offender_id"]]] = pa.int64() if int_ids else text
+        for field in _ID_FIELDS:  # ids as plain text: the id policy reads them (ids.py)
+            if field in layout.fields:
+                types[col[layout.fields[field]]] = pa.string()
         if iso:
             types[col[layout.fields["date"]]] = pa.date32()
         types.update({col[i]: pa.string() for i in layout.carried.values()})
@@ -1298,7 +1307,16 @@ def _arrow_block(
 def _empty_rows(column: Column) -> npt.NDArray[np.bool_]:
     if isinstance(column, _Ints):
         return column.null
-    empty = np.array([v is None or v == "" for v in column.table], dtype=bool)
+    if column.dictionary is not None:
+        import pyarrow.compute as pc
+
+        values = column.dictionary
+        mask = pc.fill_null(pc.equal(values, ""), True) if values.null_count else None
+        if mask is None:
+            mask = pc.equal(values, "") if len(values) else values.is_null()
+        empty = np.append(np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool), True)
+    else:
+        empty = np.array([v is None or v == "" for v in column.table], dtype=bool)
     return np.asarray(empty[column.index], dtype=bool)
 
 
@@ -1392,11 +1410,28 @@ def _python_block(
 # -- Arrow columns (CSV blocks, Parquet, Arrow and polars frames) -------------------------------
 
 
-def _arrow_column(pa: Any, chunked: Any) -> Column:
-    """A used column from Arrow: ints and dates as parsed, everything else factored."""
+_ID_FIELDS = ("offender_id", "victim_id", "crime_id")
+
+
+def _arrow_column(pa: Any, chunked: Any, field: str = "") -> Column:
+    """A used column from Arrow: ints and dates as parsed, text ids as they are, else factored.
+
+    Text id columns are not dictionary-encoded (mostly distinct values: hashing them costs more
+    than it saves); the id policy runs on the column itself, a row per entry.
+    """
     import pyarrow.compute as pc
 
     kind = chunked.type
+    if field in _ID_FIELDS and (
+        pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)
+    ):
+        values = chunked.combine_chunks() if chunked.num_chunks != 1 else chunked.chunk(0)
+        if not pa.types.is_string(values.type):
+            values = values.cast(pa.string())
+        index = np.arange(len(values), dtype=np.int64)
+        if values.null_count:
+            index[np.asarray(values.is_null().to_numpy(zero_copy_only=False), dtype=bool)] = -1
+        return _Factor(index, None, dictionary=values, identity=not values.null_count)
     if pa.types.is_integer(kind):
         null = _arrow_nulls(chunked)
         values = chunked.fill_null(0).to_numpy() if chunked.null_count else chunked.to_numpy()
@@ -1468,6 +1503,14 @@ def _arrow_strings(pa: Any, chunked: Any) -> npt.NDArray[Any]:
     if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
         if chunked.null_count:
             chunked = chunked.fill_null("")
+        if len(chunked) > 4096:  # few distinct values (a sex, a borough): convert those only
+            import pyarrow.compute as pc
+
+            coded = pc.dictionary_encode(chunked.cast(pa.string())).combine_chunks()
+            if len(coded.dictionary) * 4 < len(chunked):
+                table = coded.dictionary.to_numpy(zero_copy_only=False).astype(np.str_)
+                indices = np.asarray(coded.indices.to_numpy(zero_copy_only=False))
+                return table[indices]
         values = chunked.to_numpy()
         return values.astype(np.str_) if values.size else np.empty(0, dtype="<U1")
     return np.asarray(chunked.to_numpy())
@@ -1492,7 +1535,7 @@ def _owned_columns(
 
     columns: dict[str, Column] = {}
     for field, i in layout.fields.items():
-        columns[field] = _arrow_column(pa, take(i))
+        columns[field] = _arrow_column(pa, take(i), field)
         pool.release_unused()
     carried: dict[str, npt.NDArray[Any]] = {}
     for name, i in layout.carried.items():
@@ -1502,7 +1545,7 @@ def _owned_columns(
 
 
 def _raw_from_arrow(pa: Any, table: Any, layout: _Layout, source: str, first: int) -> _Raw:
-    columns = {f: _arrow_column(pa, table.column(i)) for f, i in layout.fields.items()}
+    columns = {f: _arrow_column(pa, table.column(i), f) for f, i in layout.fields.items()}
     carried = {n: _arrow_strings(pa, table.column(i)) for n, i in layout.carried.items()}
     return _Raw(table.num_rows, columns, carried, _names(layout), source, first, unit="row")
 
