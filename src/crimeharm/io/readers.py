@@ -31,6 +31,7 @@ import numpy.typing as npt
 
 from ..core.events import RESERVED, Events
 from ..errors import EventsError, MissingDependencyError, ParameterError
+from . import dates
 from . import ids as idpolicy
 from . import normalise
 
@@ -497,39 +498,23 @@ def _resolve_id(
     return _Ids(col.rows(table.text), missing, none, control, table.merged)
 
 
-def _date_of(value: Any, date_format: str | None) -> tuple[np.datetime64, int]:
-    """(day, state) for one distinct date value: state 0 ok, 1 missing, 2 unparseable."""
-    nat = np.datetime64("NaT", "D")
-    if value is None or (isinstance(value, float) and value != value):
-        return nat, 1
-    if isinstance(value, bytes):
-        value = value.decode("utf-8", "surrogateescape")
-    if isinstance(value, str):
-        if normalise.is_null_text(value):
-            return nat, 1
-        day = normalise.parse_date(value, date_format)
-        return (nat, 2) if day is None else (np.datetime64(day, "D"), 0)
-    if isinstance(value, dt.datetime):
-        value = value.replace(tzinfo=None)
-    if isinstance(value, (dt.date, np.datetime64)):
-        day = np.datetime64(value).astype("datetime64[D]")
-        return (nat, 1) if np.isnat(day) else (day, 0)
-    return nat, 2
-
-
 def _resolve_dates(
     col: Column, opts: ReadOptions
 ) -> tuple[npt.NDArray[np.datetime64], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
-    """Days, rows missing a date, rows whose date cannot be read."""
-    if isinstance(col, _Ints):
+    """Days, rows missing a date, rows whose date cannot be read (rules: :mod:`.dates`)."""
+    if isinstance(col, _Ints) and col.values.dtype.kind == "M":
         days = col.values.astype("datetime64[D]", copy=False)
         missing = col.null | np.isnat(days)
         return days, missing, np.zeros(days.shape[0], dtype=bool)
-    parsed = [_date_of(v, opts.date_format) for v in col.table[:-1]]
+    if isinstance(col, _Ints):  # whole numbers: each distinct one by the date rules
+        uniq, inverse = np.unique(col.values, return_inverse=True)
+        index = np.where(col.null, -1, inverse.reshape(-1)).astype(np.intp)
+        col = _Factor(index, [*uniq.tolist(), None])
+    parsed = [dates.day_of(v, opts.date_format) for v in col.table[:-1]]
     days_t = np.array([p[0] for p in parsed] + [np.datetime64("NaT", "D")], dtype="datetime64[D]")
-    state_t = np.array([p[1] for p in parsed] + [1], dtype=np.int8)
+    state_t = np.array([p[1] for p in parsed] + [dates.MISSING], dtype=np.int8)
     state = state_t[col.index]
-    return days_t[col.index], state == 1, state == 2
+    return days_t[col.index], state == dates.MISSING, state == dates.UNPARSEABLE
 
 
 def _resolve_codes(
@@ -560,7 +545,7 @@ def _clean(raw: _Raw, opts: ReadOptions, state: _State) -> _Built | None:
     The common case in a few passes over the rows and no per-row masks; None when anything
     needs the general path of :func:`_build` (which then finds and names the problem).
     """
-    ids, codes, dates = (raw.columns.get(f) for f in ("offender_id", "offence_code", "date"))
+    ids, codes, when = (raw.columns.get(f) for f in ("offender_id", "offence_code", "date"))
     if (
         isinstance(ids, _Factor)
         and opts.id_type != "str"
@@ -575,14 +560,15 @@ def _clean(raw: _Raw, opts: ReadOptions, state: _State) -> _Built | None:
         or len(raw.columns) != 3
         or opts.dedupe is not None
         or not isinstance(ids, _Ints)
-        or not isinstance(dates, _Ints)
+        or not isinstance(when, _Ints)
+        or when.values.dtype.kind != "M"
         or not isinstance(codes, _Factor)
         or state.kinds.get("offender_id") == "str"
         or ids.null.any()
-        or dates.null.any()
+        or when.null.any()
     ):
         return None
-    days = dates.values.astype("datetime64[D]", copy=False)
+    days = when.values.astype("datetime64[D]", copy=False)
     if raw.n:
         first = days.min()
         if np.isnat(first) or (opts.min_date is not None and first < opts.min_date):
@@ -788,6 +774,8 @@ def _describe(raw: _Raw, row: int, reason: str, opts: ReadOptions) -> _Problem:
         note = "missing value"
     elif reason == BAD_OFFENDER_ID:
         note = "not a plain integer (id_type='int')"
+    elif reason == UNPARSEABLE_DATE and dates.is_whole_number(value):
+        note = dates.whole_number_note(opts.date_format)
     elif reason == UNPARSEABLE_DATE:
         note = f"not a date in format {opts.date_text()}"
     else:
@@ -832,6 +820,8 @@ def _error(raw: _Raw, problem: _Problem, others: int, *, at_least: bool) -> Even
         rows = "row has" if others == 1 else "rows have"
         more = f"; {'at least ' if at_least else ''}{others} other {rows} the same problem"
     hint = _HINTS.get(problem.reason, "")
+    if problem.note.startswith("a whole number"):  # the note already says what to pass
+        hint = _SKIP
     if raw.open_line is not None and raw.line(problem.row) == raw.open_line:
         hint = (
             ". The file's last line has no newline and may have been cut short: was the file "
@@ -1657,7 +1647,8 @@ def _parquet_raws(path: str | Path, opts: ReadOptions, chunk_rows: int | None) -
         msg = f"{source} is empty (0 bytes): expected a Parquet file"
         raise EventsError(msg, source=source)
     try:
-        pf = pq.ParquetFile(str(path))
+        # int96 timestamps (Spark, Hive, Impala) at ms: years beyond 2262 do not wrap around
+        pf = pq.ParquetFile(str(path), coerce_int96_timestamp_unit="ms")
         layout = _layout(pf.schema_arrow.names, opts, source)
         text = [
             pf.schema_arrow.names[i]
@@ -1666,7 +1657,9 @@ def _parquet_raws(path: str | Path, opts: ReadOptions, chunk_rows: int | None) -
             or pa.types.is_large_string(pf.schema_arrow.field(i).type)
         ]
         if text:  # Parquet keeps strings dictionary-encoded: read them so, no re-encoding
-            pf = pq.ParquetFile(str(path), read_dictionary=text)
+            pf = pq.ParquetFile(
+                str(path), read_dictionary=text, coerce_int96_timestamp_unit="ms"
+            )
     except (pa.ArrowException, OSError) as exc:
         msg = (
             f"{source}: not a readable Parquet file ({exc}); a file cut short while it was "
