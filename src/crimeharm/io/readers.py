@@ -33,7 +33,7 @@ from ..core.events import RESERVED, Events
 from ..errors import EventsError, MissingDependencyError, ParameterError
 from . import dates
 from . import ids as idpolicy
-from . import normalise
+from . import normalise, sources
 
 __all__ = [
     "BAD_OFFENDER_ID",
@@ -247,6 +247,20 @@ def _layout(names: Sequence[str], opts: ReadOptions, source: str) -> _Layout:
             wanted.append((field, given, True))
     if opts.dedupe == "crime_id" and not any(w[0] == "crime_id" for w in wanted):
         wanted.append(("crime_id", "crime_id", True))
+    required_names = [c.strip() for _, c, r in wanted if r and c is not None]
+    if not any(name in positions for name in required_names) and any(
+        any(ch.isdigit() for ch in name) for name in clean
+    ):
+        # no expected column and digits in line 1: a file exported without its header row.
+        # Line 1 is then a row of data (an offender id): nothing of it is shown
+        expected = ", ".join(repr(n) for n in required_names)
+        msg = (
+            f"{source}: none of the expected columns ({expected}) is in the header, and line 1 "
+            f"looks like data, not column names (values not shown: it may hold ids). Export "
+            f"the file with its header row, or name your columns with offender_id=, "
+            f"offence_code= and date="
+        )
+        raise EventsError(msg, source=source, row=1)
     for field, column, required in wanted:
         assert column is not None
         found = positions.get(column.strip(), [])
@@ -1071,9 +1085,11 @@ def _blocks(data: Any, start: int, stop: int, chunk_rows: int) -> Iterator[_Bloc
         pos = end
 
 
-def _header(fh: Any, source: str, opts: ReadOptions) -> tuple[list[str], bool]:
-    """Column names from line 1 (a UTF-8 byte-order mark is skipped); and whether it is last."""
-    line = fh.readline()
+def _header(data: Any, source: str, opts: ReadOptions) -> tuple[list[str], int]:
+    """Column names from line 1 (a UTF-8 byte-order mark is skipped), and where the body starts."""
+    end = data.find(b"\n")
+    line = bytes(data[: len(data) if end < 0 else end + 1])
+    body = len(line)
     if not line:
         msg = (
             f"{source} is empty (0 bytes): expected a header line naming the columns "
@@ -1096,7 +1112,7 @@ def _header(fh: Any, source: str, opts: ReadOptions) -> tuple[list[str], bool]:
         msg = f"{source}, line 1: blank; expected a header line naming the columns"
         raise EventsError(msg, source=source, row=1)
     names = next(csv.reader([text.rstrip("\r\n")], delimiter=opts.delimiter))
-    return names, not line.endswith(b"\n")
+    return names, body
 
 
 #: Rows per block when read_csv falls back from one block (or has no pyarrow).
@@ -1104,49 +1120,69 @@ _FALLBACK_ROWS = 1_000_000
 
 
 def _csv_raws(
-    path: str | Path, opts: ReadOptions, chunk_rows: int | None, state: _State
+    data: Any, source: str, opts: ReadOptions, chunk_rows: int | None, state: _State
 ) -> Iterator[_Raw]:
-    """Raw chunks of a CSV file; ``chunk_rows=None``: one block if pyarrow reads it cleanly."""
-    source = str(path)
+    """Raw chunks of CSV bytes (:func:`.sources.open_bytes`).
+
+    ``chunk_rows=None``: one block where pyarrow reads it cleanly; a block pyarrow cannot read
+    is split into smaller ones (a million rows, then 64 Ki, then 4 Ki) and only the smallest
+    piece holding the bad line is read by the exact (slow) engine.
+    """
     pa = _pyarrow(opts)
-    with Path(path).open("rb") as fh:
-        names, _ = _header(fh, source, opts)
-        layout = _layout(names, opts, source)
-        body = fh.tell()
-        if body >= Path(path).stat().st_size:
-            yield _empty_raw(layout, opts, source, 2)
-            return
-        data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-        try:
-            stop = _body_end(data, body)
-            rows = chunk_rows or (_FALLBACK_ROWS if pa is None else stop)  # stop >= rows
-            line = 2
-            pending = list(_blocks(data, body, stop, rows))
-            pending.reverse()
-            if not pending:  # only blank lines after the header
-                yield _empty_raw(layout, opts, source, 2)
-            while pending:
-                block = pending.pop()
-                parsed = None
-                if pa is not None:
-                    parsed = _arrow_block(pa, block, line, layout, opts, state, source)
-                if parsed is None and chunk_rows is None and rows != _FALLBACK_ROWS:
-                    rows = _FALLBACK_ROWS  # not clean: smaller blocks keep the slow part small
-                    smaller = list(_blocks(data, block.start, block.end, rows))
-                    pending.extend(reversed(smaller))
-                    continue
-                if parsed is None:
-                    raw, lines = _python_block(block, line, layout, opts, source)
-                else:
-                    raw, lines = parsed
-                    raw.exact = _exact(block, line, layout, opts, source)
-                if block.open_end:
-                    raw.open_line = line + lines - 1
-                yield raw
-                line += lines
-        finally:
-            with contextlib.suppress(BufferError):  # a view still referenced: closed when collected
-                data.close()
+    names, body = _header(data, source, opts)
+    layout = _layout(names, opts, source)
+    if body >= len(data):
+        yield _empty_raw(layout, opts, source, 2)
+        return
+    stop = _body_end(data, body)
+    rows = chunk_rows or (_FALLBACK_ROWS if pa is None else stop)  # stop >= rows
+    if pa is None and opts.engine == "auto":
+        _warn_slow(source, len(data))
+    line = 2
+    pending = [(b, rows) for b in _blocks(data, body, stop, rows)]
+    pending.reverse()
+    if not pending:  # only blank lines after the header
+        yield _empty_raw(layout, opts, source, 2)
+    while pending:
+        block, size = pending.pop()
+        parsed = None
+        if pa is not None:
+            parsed = _arrow_block(pa, block, line, layout, opts, state, source)
+        smaller = next((r for r in _SPLIT_ROWS if r < size), None)
+        if parsed is None and pa is not None and smaller is not None and chunk_rows is None:
+            # not clean: split, so the slow engine reads only a small piece around the problem
+            pieces = list(_blocks(data, block.start, block.end, smaller))
+            if len(pieces) > 1:
+                pending.extend((piece, smaller) for piece in reversed(pieces))
+                continue
+        if parsed is None:
+            raw, lines = _python_block(block, line, layout, opts, source)
+        else:
+            raw, lines = parsed
+            raw.exact = _exact(block, line, layout, opts, source)
+        if block.open_end:
+            raw.open_line = line + lines - 1
+        yield raw
+        line += lines
+
+
+#: Block sizes (rows) a block pyarrow cannot parse is split into, in turn.
+_SPLIT_ROWS = (_FALLBACK_ROWS, 1 << 16, 1 << 12)
+#: Above this size a file read without pyarrow gets a warning saying how to read it faster.
+_SLOW_WARN_BYTES = 50 << 20
+
+
+class SlowReaderWarning(UserWarning):
+    """A large file is read by the standard-library CSV engine (pyarrow is not installed)."""
+
+
+def _warn_slow(source: str, size: int) -> None:
+    if size > _SLOW_WARN_BYTES:
+        msg = (
+            f"{source}: reading {size / 1e6:,.0f} MB with the standard-library CSV engine, "
+            "which is many times slower; pip install 'crimeharm[arrow]' for the fast one"
+        )
+        warnings.warn(msg, SlowReaderWarning, stacklevel=4)
 
 
 def _exact(
@@ -1623,7 +1659,13 @@ def iter_csv(path: str | Path, *, chunk_rows: int = 1_000_000, **options: Any) -
     """
     opts = ReadOptions.from_keywords(options)
     rows = _chunk_rows(chunk_rows)
-    return _iterate(lambda state: _csv_raws(path, opts, rows, state), opts)
+    return _iter_csv(path, opts, rows)
+
+
+def _iter_csv(path: str | Path, opts: ReadOptions, rows: int) -> Iterator[Events]:
+    source = sources.source_name(path)
+    with sources.open_bytes(path) as data:
+        yield from _iterate(lambda state: _csv_raws(data, source, opts, rows, state), opts)
 
 
 def read_csv(path: str | Path, *, chunk_rows: int | None = None, **options: Any) -> Events:
@@ -1634,7 +1676,9 @@ def read_csv(path: str | Path, *, chunk_rows: int | None = None, **options: Any)
     """
     opts = ReadOptions.from_keywords(options)
     rows = None if chunk_rows is None else _chunk_rows(chunk_rows)
-    return _read_all(lambda state: _csv_raws(path, opts, rows, state), opts)
+    source = sources.source_name(path)
+    with sources.open_bytes(path) as data:
+        return _read_all(lambda state: _csv_raws(data, source, opts, rows, state), opts)
 
 
 def _parquet_raws(path: str | Path, opts: ReadOptions, chunk_rows: int | None) -> Iterator[_Raw]:

@@ -1,0 +1,142 @@
+"""Where CSV bytes come from: a plain file (memory-mapped), a compressed file, a pipe or stdin.
+
+* A **regular file** is memory-mapped: nothing is copied, pages already parsed are released.
+* A **compressed file** is recognised by its suffix (:data:`COMPRESSED`: ``.gz``, ``.bz2``,
+  ``.zst``/``.zstd``, ``.lz4``, ``.xz``) and decompressed into memory with pyarrow's codecs
+  (gzip, bz2 and xz also work without pyarrow, through the standard library).
+* **Standard input** is the path ``"-"``; a **named pipe** (FIFO) or other non-regular file is
+  read to its end. Both are held in memory (they cannot be read twice).
+* **Line endings**: ``\\n`` and ``\\r\\n`` are read as they are; a file whose lines end in a
+  lone ``\\r`` (classic Mac OS, some old exports) is read with each ``\\r`` as a line end.
+"""
+
+from __future__ import annotations
+
+import bz2
+import contextlib
+import gzip
+import lzma
+import mmap
+import os
+import stat
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ..errors import EventsError, MissingDependencyError
+
+__all__ = ["COMPRESSED", "STDIN", "compression_of", "open_bytes", "source_name"]
+
+#: The path that means standard input.
+STDIN = "-"
+#: Suffix -> pyarrow codec name.
+COMPRESSED = {
+    ".gz": "gzip",
+    ".gzip": "gzip",
+    ".bz2": "bz2",
+    ".zst": "zstd",
+    ".zstd": "zstd",
+    ".lz4": "lz4",
+    ".xz": "xz",
+}
+_STDLIB = {"gzip": gzip.decompress, "bz2": bz2.decompress, "xz": lzma.decompress}
+
+
+def source_name(path: str | Path) -> str:
+    """How ``path`` is named in messages."""
+    return "<stdin>" if str(path) == STDIN else str(path)
+
+
+def compression_of(path: str | Path) -> str | None:
+    """The codec a file's suffix names (``events.csv.gz`` -> ``"gzip"``), or None."""
+    return COMPRESSED.get(Path(str(path)).suffix.lower())
+
+
+def _decompress(path: Path, codec: str, source: str) -> bytes:
+    try:
+        import pyarrow as pa
+    except ImportError:
+        if codec not in _STDLIB:
+            msg = (
+                f"{source}: reading {codec}-compressed files needs pyarrow "
+                "(pip install 'crimeharm[arrow]'), or decompress the file first"
+            )
+            raise MissingDependencyError(msg) from None
+        try:
+            return bytes(_STDLIB[codec](path.read_bytes()))
+        except (OSError, EOFError, ValueError, lzma.LZMAError) as exc:
+            msg = f"{source}: cannot be decompressed as {codec} ({exc}); export it again"
+            raise EventsError(msg, source=source) from None
+    try:
+        with pa.input_stream(str(path), compression=codec) as stream:
+            return bytes(stream.read())
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        msg = f"{source}: cannot be decompressed as {codec} ({exc}); export it again"
+        raise EventsError(msg, source=source) from None
+
+
+def _lone_cr(data: Any) -> bool:
+    """Whether lines end in a lone CR: a CR comes before any LF, not followed by one."""
+    head = bytes(data[: 1 << 16])
+    cr = head.find(b"\r")
+    if cr < 0:
+        return False
+    lf = head.find(b"\n")
+    return (lf < 0 or cr < lf) and head[cr + 1 : cr + 2] != b"\n"
+
+
+@contextlib.contextmanager
+def open_bytes(path: str | Path) -> Iterator[Any]:
+    """The bytes of a CSV source: an mmap of a regular file, else ``bytes`` in memory.
+
+    Raises EventsError for a directory or a missing file, naming it.
+    """
+    source = source_name(path)
+    if str(path) == STDIN:
+        data: Any = sys.stdin.buffer.read()
+        yield _line_ends(data)
+        return
+    file = Path(path)
+    try:
+        info = file.stat()
+    except FileNotFoundError:
+        msg = f"{source}: no such file"
+        raise EventsError(msg, source=source) from None
+    if stat.S_ISDIR(info.st_mode):
+        msg = f"{source} is a directory, not a CSV file"
+        raise EventsError(msg, source=source)
+    codec = compression_of(file)
+    if codec is not None:
+        yield _line_ends(_decompress(file, codec, source))
+        return
+    if not stat.S_ISREG(info.st_mode):  # a named pipe, a device: read it through once
+        with file.open("rb") as fh:
+            yield _line_ends(fh.read())
+        return
+    if info.st_size == 0:
+        yield b""
+        return
+    with file.open("rb") as fh:
+        mapped = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        try:
+            if _lone_cr(mapped):
+                yield _line_ends(bytes(mapped))
+            else:
+                yield mapped
+        finally:
+            with contextlib.suppress(BufferError):  # a view still referenced: closed when freed
+                mapped.close()
+
+
+def _line_ends(data: bytes) -> bytes:
+    return data.replace(b"\r", b"\n") if _lone_cr(data) else data
+
+
+def is_seekable(path: str | Path) -> bool:
+    """Whether ``path`` can be read more than once (not stdin, not a pipe)."""
+    if str(path) == STDIN:
+        return False
+    with contextlib.suppress(OSError):
+        return stat.S_ISREG(os.stat(path).st_mode)
+    return False
