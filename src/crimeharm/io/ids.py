@@ -107,7 +107,7 @@ def _exact_int(text: npt.NDArray[np.str_]) -> npt.NDArray[np.bool_]:
     second = chars[:, 1] if width > 1 else np.zeros_like(first)
     lead = np.where(negative, second, first)
     length = np.char.str_len(text)
-    exact = plain & (first != ord("+"))
+    exact: npt.NDArray[np.bool_] = plain & (first != ord("+"))
     exact &= (lead != ord("0")) | ((length == 1) & ~negative)  # no "007", "-0"
     return exact
 
@@ -199,27 +199,24 @@ def id_table_from_arrow(dictionary: Any) -> IdTable:
     if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
         return id_table_from_values(dictionary.to_pylist())
     null = np.asarray(dictionary.is_null().to_numpy(zero_copy_only=False), dtype=bool)
-    if not dictionary.null_count and pa.types.is_string(dictionary.type):
-        # the common export: every id a plain integer, as written
-        if _all_round_trip(dictionary):
-            try:
-                ints = np.asarray(pc.cast(dictionary, pa.int64()).to_numpy(), dtype=np.int64)
-            except pa.ArrowInvalid:  # 19 digits beyond int64: the general path
-                pass
-            else:
-                none = np.zeros(len(dictionary) + 1, dtype=bool)
-                every = np.ones(len(dictionary) + 1, dtype=bool)
-                every[-1] = False
-                return IdTable(
-                    lambda: _with_sentinel(
-                        ints.astype(np.str_), np.zeros(ints.shape[0], dtype=bool)
-                    ),
-                    ~every,
-                    none,
-                    every,
-                    np.append(ints, 0),
-                    0,
-                )
+    # the common export: every id a plain integer, as written
+    if not dictionary.null_count and _all_round_trip(dictionary):
+        try:
+            ints = np.asarray(pc.cast(dictionary, pa.int64()).to_numpy(), dtype=np.int64)
+        except pa.ArrowInvalid:  # 19 digits beyond int64: the general path
+            pass
+        else:
+            none = np.zeros(len(dictionary) + 1, dtype=bool)
+            every = np.ones(len(dictionary) + 1, dtype=bool)
+            every[-1] = False
+            return IdTable(
+                lambda: _with_sentinel(ints.astype(np.str_), np.zeros(ints.shape[0], dtype=bool)),
+                ~every,
+                none,
+                every,
+                np.append(ints, 0),
+                0,
+            )
     trimmed = pc.utf8_trim_whitespace(dictionary.fill_null(""))
     changed = False
     if not pc.all(pc.string_is_ascii(trimmed)).as_py():

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import datetime as dt
 import io
 import mmap
 import re
@@ -31,9 +30,9 @@ import numpy.typing as npt
 
 from ..core.events import RESERVED, Events
 from ..errors import EventsError, MissingDependencyError, ParameterError
-from . import dates
+from . import dates, normalise, sources
 from . import ids as idpolicy
-from . import normalise, sources
+from .ids import IdMergeWarning
 
 __all__ = [
     "BAD_OFFENDER_ID",
@@ -47,7 +46,9 @@ __all__ = [
     "NOT_UTF8",
     "REASONS",
     "UNPARSEABLE_DATE",
+    "IdMergeWarning",
     "ReadOptions",
+    "SlowReaderWarning",
     "events_from_arrow",
     "events_from_pandas",
     "events_from_polars",
@@ -1279,7 +1280,7 @@ def _arrow_block(
         attempts.append((False, False))
     col = [f"c{i}" for i in range(len(layout.names))]
     while attempts:
-        int_ids, iso = attempts.pop(0)
+        _, iso = attempts.pop(0)
         types: dict[str, Any] = {col[i]: text for i in layout.fields.values()}
         for field in _ID_FIELDS:  # ids as plain text: the id policy reads them (ids.py)
             if field in layout.fields:
@@ -1536,7 +1537,8 @@ def _arrow_strings(pa: Any, chunked: Any) -> npt.NDArray[Any]:
             if len(coded.dictionary) * 4 < len(chunked):
                 table = coded.dictionary.to_numpy(zero_copy_only=False).astype(np.str_)
                 indices = np.asarray(coded.indices.to_numpy(zero_copy_only=False))
-                return table[indices]
+                picked: npt.NDArray[Any] = table[indices]
+                return picked
         values = chunked.to_numpy()
         return values.astype(np.str_) if values.size else np.empty(0, dtype="<U1")
     return np.asarray(chunked.to_numpy())
@@ -1701,9 +1703,7 @@ def _parquet_raws(path: str | Path, opts: ReadOptions, chunk_rows: int | None) -
             or pa.types.is_large_string(pf.schema_arrow.field(i).type)
         ]
         if text:  # Parquet keeps strings dictionary-encoded: read them so, no re-encoding
-            pf = pq.ParquetFile(
-                str(path), read_dictionary=text, coerce_int96_timestamp_unit="ms"
-            )
+            pf = pq.ParquetFile(str(path), read_dictionary=text, coerce_int96_timestamp_unit="ms")
     except (pa.ArrowException, OSError) as exc:
         msg = (
             f"{source}: not a readable Parquet file ({exc}); a file cut short while it was "

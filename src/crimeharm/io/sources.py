@@ -2,8 +2,9 @@
 
 * A **regular file** is memory-mapped: nothing is copied, pages already parsed are released.
 * A **compressed file** is recognised by its suffix (:data:`COMPRESSED`: ``.gz``, ``.bz2``,
-  ``.zst``/``.zstd``, ``.lz4``, ``.xz``) and decompressed into memory with pyarrow's codecs
-  (gzip, bz2 and xz also work without pyarrow, through the standard library).
+  ``.zst``/``.zstd``, ``.lz4``, ``.xz``) or, on stdin, a pipe or a misnamed file, by its first
+  bytes, and decompressed into memory with pyarrow's codecs (gzip, bz2 and xz also work
+  without pyarrow, through the standard library).
 * **Standard input** is the path ``"-"``; a **named pipe** (FIFO) or other non-regular file is
   read to its end. Both are held in memory (they cannot be read twice).
 * **Line endings**: ``\\n`` and ``\\r\\n`` are read as they are; a file whose lines end in a
@@ -17,7 +18,6 @@ import contextlib
 import gzip
 import lzma
 import mmap
-import os
 import stat
 import sys
 from collections.abc import Iterator
@@ -41,6 +41,19 @@ COMPRESSED = {
     ".xz": "xz",
 }
 _STDLIB = {"gzip": gzip.decompress, "bz2": bz2.decompress, "xz": lzma.decompress}
+#: Leading bytes of each codec's stream (how stdin, a pipe or a misnamed file is recognised).
+_MAGIC = {
+    b"\x1f\x8b": "gzip",
+    b"BZh": "bz2",
+    b"\x28\xb5\x2f\xfd": "zstd",
+    b"\xfd7zXZ\x00": "xz",
+    b"\x04\x22\x4d\x18": "lz4",
+}
+
+
+def _sniff(head: bytes) -> str | None:
+    """The codec whose magic bytes start ``head``, or None (plain text)."""
+    return next((codec for magic, codec in _MAGIC.items() if head.startswith(magic)), None)
 
 
 def source_name(path: str | Path) -> str:
@@ -53,7 +66,7 @@ def compression_of(path: str | Path) -> str | None:
     return COMPRESSED.get(Path(str(path)).suffix.lower())
 
 
-def _decompress(path: Path, codec: str, source: str) -> bytes:
+def _decompress(raw: bytes, codec: str, source: str) -> bytes:
     try:
         import pyarrow as pa
     except ImportError:
@@ -64,16 +77,24 @@ def _decompress(path: Path, codec: str, source: str) -> bytes:
             )
             raise MissingDependencyError(msg) from None
         try:
-            return bytes(_STDLIB[codec](path.read_bytes()))
+            return bytes(_STDLIB[codec](raw))
         except (OSError, EOFError, ValueError, lzma.LZMAError) as exc:
             msg = f"{source}: cannot be decompressed as {codec} ({exc}); export it again"
             raise EventsError(msg, source=source) from None
     try:
-        with pa.input_stream(str(path), compression=codec) as stream:
+        with pa.input_stream(pa.py_buffer(raw), compression=codec) as stream:
             return bytes(stream.read())
     except (pa.ArrowException, OSError, ValueError) as exc:
         msg = f"{source}: cannot be decompressed as {codec} ({exc}); export it again"
         raise EventsError(msg, source=source) from None
+
+
+def _in_memory(raw: bytes, source: str, codec: str | None = None) -> bytes:
+    """Bytes read whole: decompressed (by suffix, else by magic bytes), line ends fixed."""
+    codec = codec or _sniff(raw[:8])
+    if codec is not None:
+        raw = _decompress(raw, codec, source)
+    return _line_ends(raw)
 
 
 def _lone_cr(data: Any) -> bool:
@@ -94,8 +115,7 @@ def open_bytes(path: str | Path) -> Iterator[Any]:
     """
     source = source_name(path)
     if str(path) == STDIN:
-        data: Any = sys.stdin.buffer.read()
-        yield _line_ends(data)
+        yield _in_memory(sys.stdin.buffer.read(), source)
         return
     file = Path(path)
     try:
@@ -107,17 +127,18 @@ def open_bytes(path: str | Path) -> Iterator[Any]:
         msg = f"{source} is a directory, not a CSV file"
         raise EventsError(msg, source=source)
     codec = compression_of(file)
-    if codec is not None:
-        yield _line_ends(_decompress(file, codec, source))
-        return
-    if not stat.S_ISREG(info.st_mode):  # a named pipe, a device: read it through once
+    if codec is not None or not stat.S_ISREG(info.st_mode):  # a pipe, a device: read once
         with file.open("rb") as fh:
-            yield _line_ends(fh.read())
+            yield _in_memory(fh.read(), source, codec)
         return
     if info.st_size == 0:
         yield b""
         return
     with file.open("rb") as fh:
+        if _sniff(fh.read(8)) is not None:  # compressed, whatever its name says
+            fh.seek(0)
+            yield _in_memory(fh.read(), source)
+            return
         mapped = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
         try:
             if _lone_cr(mapped):
@@ -138,5 +159,5 @@ def is_seekable(path: str | Path) -> bool:
     if str(path) == STDIN:
         return False
     with contextlib.suppress(OSError):
-        return stat.S_ISREG(os.stat(path).st_mode)
+        return stat.S_ISREG(Path(path).stat().st_mode)
     return False
