@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 import crimeharm as ch
 from crimeharm import io as chio
+from crimeharm.io import csv as chcsv
 from crimeharm.io import readers
 
 pa = pytest.importorskip("pyarrow")
@@ -313,15 +314,15 @@ def test_one_bad_line_does_not_send_the_file_to_the_slow_engine(
     lines[bad - 1] += ",extra"  # file line `bad` (the header is line 1)
     path = tmp_path / "e.csv"
     path.write_bytes(("\n".join(lines) + "\n").encode())
-    monkeypatch.setattr(readers, "_SPLIT_ROWS", (4096, 256))
+    monkeypatch.setattr(chcsv, "_SPLIT_ROWS", (4096, 256))
     slow: list[int] = []
-    python_block = readers._python_block
+    python_block = chcsv._python_block
 
     def spy(block: Any, *args: Any) -> Any:
         slow.append(block.lines())
         return python_block(block, *args)
 
-    monkeypatch.setattr(readers, "_python_block", spy)
+    monkeypatch.setattr(chcsv, "_python_block", spy)
     if policy == "raise":
         with pytest.raises(ch.EventsError) as caught:
             chio.read_csv(path)
@@ -338,8 +339,8 @@ def test_a_large_file_without_pyarrow_says_how_to_read_it_faster(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = write_rows(tmp_path / "e.csv", ROWS)
-    monkeypatch.setattr(readers, "_pyarrow", lambda _opts: None)
-    monkeypatch.setattr(readers, "_SLOW_WARN_BYTES", 10)
-    with pytest.warns(readers.SlowReaderWarning, match=r"pip install 'crimeharm\[arrow\]'"):
+    monkeypatch.setattr(chcsv, "_pyarrow", lambda _opts: None)
+    monkeypatch.setattr(chcsv, "_SLOW_WARN_BYTES", 10)
+    with pytest.warns(chio.SlowReaderWarning, match=r"pip install 'crimeharm\[arrow\]'"):
         events = chio.read_csv(path)
     assert len(events) == len(ROWS)
