@@ -282,10 +282,15 @@ def reader_options(args: argparse.Namespace, *, csv: bool) -> dict[str, Any]:
 
 def input_kind(path: Path) -> str:
     name = path.name.lower()
+    if str(path) == "-":  # standard input: CSV, plain or compressed
+        return "csv"
     if name.endswith(COMPRESSED_SUFFIXES):
+        inner = name.rsplit(".", 1)[0]
+        if inner.endswith(CSV_SUFFIXES) and not name.endswith(".zip"):
+            return "csv"  # .csv.gz, .csv.bz2, .csv.xz, .csv.zst: the reader decompresses
         msg = (
-            f"{str(path)!r} is compressed; crimeharm reads plain CSV or Parquet files: "
-            "decompress it first (e.g. gunzip), or convert it to Parquet"
+            f"{str(path)!r} is compressed; crimeharm reads compressed CSV files (.csv.gz, "
+            ".csv.bz2, .csv.xz, .csv.zst) and plain Parquet files: decompress it first"
         )
         raise InputError(msg)
     if name.endswith(PARQUET_SUFFIXES):
@@ -301,6 +306,8 @@ def read_events(args: argparse.Namespace) -> Events:
 
     path = Path(args.events)
     kind = input_kind(path)
+    if str(path) == "-":
+        return chio.read_csv("-", **reader_options(args, csv=True))
     if not path.exists():
         raise FileNotFoundError(2, "No such file or directory", str(path))
     if path.is_dir():
