@@ -111,7 +111,7 @@ def test_nfc_forms_are_one_offender_and_the_merge_is_reported(tmp_path: Path) ->
     composed, decomposed = "Jos\u00e9", "Jose\u0301"
     rows = [(composed, "008/01", "2023-01-05"), (decomposed, "008/01", "2023-01-06")]
     path = write_rows(tmp_path / "e.csv", rows)
-    with pytest.warns(chio.IdMergeWarning, match="1 distinct offender_id id became") as got:
+    with pytest.warns(chio.IdMergeWarning, match="1 distinct raw offender_id value became") as got:
         events = chio.read_csv(path)
     assert events.offender_id.tolist() == [composed, composed]
     assert composed not in str(got[0].message)
@@ -206,7 +206,7 @@ def test_id_policy_property(tmp_path: Path, ids: list[str], engine: str) -> None
     merges = [w for w in seen if issubclass(w.category, chio.IdMergeWarning)]
     assert bool(merges) == (merged > 0)
     if merges:
-        assert f"{merged:,} distinct offender_id" in str(merges[0].message)
+        assert f"{merged:,} distinct raw offender_id" in str(merges[0].message)
 
 
 # -- sources: compression, stdin, pipes, line ends ----------------------------------------------
@@ -344,3 +344,31 @@ def test_a_large_file_without_pyarrow_says_how_to_read_it_faster(
     with pytest.warns(chio.SlowReaderWarning, match=r"pip install 'crimeharm\[arrow\]'"):
         events = chio.read_csv(path)
     assert len(events) == len(ROWS)
+
+
+def test_files_that_cannot_be_opened_are_named(tmp_path: Path) -> None:
+    for reader in (chio.read_csv, chio.read_parquet):
+        with pytest.raises(ch.EventsError, match=r"missing\.csv: (no such file|cannot open)"):
+            reader(tmp_path / "missing.csv")
+        with pytest.raises(ch.EventsError, match="is a directory"):
+            reader(tmp_path)
+
+
+@pytest.mark.parametrize("kind", ["polars", "pandas", "arrow", "parquet", "csv"])
+def test_the_id_policy_is_the_same_for_every_input(tmp_path: Path, kind: str) -> None:
+    pl = pytest.importorskip("polars")
+    ids = ["007", "+7", "7", "Jos\u00e9", "Jose\u0301"]
+    data = {"offender_id": ids, "offence_code": ["008/01"] * 5, "date": ["2023-01-05"] * 5}
+    pq.write_table(pa.table(data), tmp_path / "e.parquet")
+    rows = list(zip(ids, data["offence_code"], data["date"], strict=True))
+    csv_path = write_rows(tmp_path / "e.csv", rows)
+    read = {
+        "polars": lambda: ch.Events.from_polars(pl.DataFrame(data)),
+        "pandas": lambda: ch.Events.from_pandas(pd.DataFrame(data)),
+        "arrow": lambda: ch.Events.from_arrow(pa.table(data)),
+        "parquet": lambda: chio.read_parquet(tmp_path / "e.parquet"),
+        "csv": lambda: chio.read_csv(csv_path),
+    }[kind]
+    with pytest.warns(chio.IdMergeWarning, match="1 distinct raw offender_id value"):
+        events = read()
+    assert events.offender_id.tolist() == ["007", "+7", "7", "Jos\u00e9", "Jos\u00e9"]

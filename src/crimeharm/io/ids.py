@@ -263,9 +263,9 @@ def id_table_from_arrow(dictionary: Any) -> IdTable:
 
 def merge_message(field: str, column: str, source: str, merged: int) -> str:
     """The warning text for ``merged`` raw ids that became others (no id shown)."""
-    ids = "id" if merged == 1 else "ids"
+    values = "value" if merged == 1 else "values"
     return (
-        f"{source}, column {column!r}: {merged:,} distinct {field} {ids} became the same id as "
-        "another after trimming spaces and Unicode NFC normalisation, and are counted as one "
-        "person (ids not shown; see 'id policy' in docs/preparing-data.md)"
+        f"{source}, column {column!r}: {merged:,} distinct raw {field} {values} became the same "
+        "id as another after trimming spaces and Unicode NFC normalisation, and count as one "
+        "person (ids not shown; see 'The id policy' in docs/preparing-data.md)"
     )

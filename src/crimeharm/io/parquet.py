@@ -41,7 +41,15 @@ def _parquet_raws(path: str | Path, opts: ReadOptions, chunk_rows: int | None) -
     pa = require("pyarrow", "arrow")
     pq = require("pyarrow.parquet", "arrow")
     source = str(path)
-    if Path(path).stat().st_size == 0:
+    try:
+        size = Path(path).stat().st_size
+    except OSError as exc:
+        msg = f"{source}: cannot open ({exc.strerror or exc})"
+        raise EventsError(msg, source=source) from None
+    if Path(path).is_dir():
+        msg = f"{source} is a directory, not a Parquet file"
+        raise EventsError(msg, source=source)
+    if size == 0:
         msg = f"{source} is empty (0 bytes): expected a Parquet file"
         raise EventsError(msg, source=source)
     try:

@@ -123,18 +123,21 @@ def open_bytes(path: str | Path) -> Iterator[Any]:
     except FileNotFoundError:
         msg = f"{source}: no such file"
         raise EventsError(msg, source=source) from None
+    except OSError as exc:
+        msg = f"{source}: cannot open ({exc.strerror or exc})"
+        raise EventsError(msg, source=source) from None
     if stat.S_ISDIR(info.st_mode):
         msg = f"{source} is a directory, not a CSV file"
         raise EventsError(msg, source=source)
     codec = compression_of(file)
     if codec is not None or not stat.S_ISREG(info.st_mode):  # a pipe, a device: read once
-        with file.open("rb") as fh:
+        with _open(file, source) as fh:
             yield _in_memory(fh.read(), source, codec)
         return
     if info.st_size == 0:
         yield b""
         return
-    with file.open("rb") as fh:
+    with _open(file, source) as fh:
         if _sniff(fh.read(8)) is not None:  # compressed, whatever its name says
             fh.seek(0)
             yield _in_memory(fh.read(), source)
@@ -148,6 +151,14 @@ def open_bytes(path: str | Path) -> Iterator[Any]:
         finally:
             with contextlib.suppress(BufferError):  # a view still referenced: closed when freed
                 mapped.close()
+
+
+def _open(file: Path, source: str) -> Any:
+    try:
+        return file.open("rb")
+    except OSError as exc:
+        msg = f"{source}: cannot open ({exc.strerror or exc})"
+        raise EventsError(msg, source=source) from None
 
 
 def _line_ends(data: bytes) -> bytes:
