@@ -247,6 +247,9 @@ def test_standard_input(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None
         monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
         events = chio.read_csv("-")
         assert events == chio.read_csv(plain)
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+        chunks = list(chio.iter_csv("-", chunk_rows=6))
+        assert ch.Events.concat(chunks).offender_id.tolist() == events.offender_id.tolist()
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"offender_id,date\n1,x\n")))
     with pytest.raises(ch.EventsError, match=r"^<stdin>: no column 'offence_code'"):
         chio.read_csv("-")
@@ -372,3 +375,26 @@ def test_the_id_policy_is_the_same_for_every_input(tmp_path: Path, kind: str) ->
     with pytest.warns(chio.IdMergeWarning, match="1 distinct raw offender_id value"):
         events = read()
     assert events.offender_id.tolist() == ["007", "+7", "7", "Jos\u00e9", "Jos\u00e9"]
+
+
+def test_iter_csv_streams_a_compressed_file_piece_by_piece(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    header = "offender_id,offence_code,date,note"
+    lines = [header] + [f'{k},008/01,2023-01-05,"a note\non two lines {k}"' for k in range(1, 40)]
+    lines.append("40,008/01,not-a-date,x")  # file line 80: each record above spans two lines
+    plain = tmp_path / "e.csv"
+    plain.write_bytes(("\n".join(lines) + "\n").encode())
+    packed = tmp_path / "e.csv.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    monkeypatch.setattr(chcsv, "_SEGMENT_BYTES", 100)  # many pieces, cut inside quoted values
+    chunks = list(chio.iter_csv(packed, chunk_rows=7, on_error="skip"))
+    events = ch.Events.concat(chunks)
+    want = chio.read_csv(plain, on_error="skip")
+    assert events.offender_id.tolist() == want.offender_id.tolist()
+    assert events.columns["note"].tolist() == want.columns["note"].tolist()
+    assert sum(total(c) for c in chunks) == 40
+    with pytest.raises(ch.EventsError) as caught:
+        list(chio.iter_csv(packed, chunk_rows=7))
+    assert caught.value.row == 80
+    assert "line 80, column 'date'" in str(caught.value)

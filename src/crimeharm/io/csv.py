@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import itertools
 import mmap
 import re
 import warnings
@@ -192,30 +193,83 @@ def _header(data: Any, source: str, opts: ReadOptions) -> tuple[list[str], int]:
 _FALLBACK_ROWS = 1_000_000
 
 
+#: Bytes read from a stream (stdin, a pipe, a compressed file) at a time by ``iter_csv``.
+_SEGMENT_BYTES = 64 << 20
+
+
+def _segments(data: Any) -> Iterator[tuple[Any, bool]]:
+    """``data`` as pieces that end at record ends, each with whether it is the last.
+
+    Bytes or a mapped file are one piece; a stream (:func:`.sources.open_stream`) is read
+    ``_SEGMENT_BYTES`` at a time, cut after its last whole record (quote-aware).
+    """
+    if isinstance(data, (bytes, mmap.mmap)):
+        yield data, True
+        return
+    buffer = b""
+    while True:
+        chunk = data.read(_SEGMENT_BYTES)
+        if not chunk:
+            yield buffer, True
+            return
+        buffer += chunk
+        cut = _last_record_end(buffer, 0, len(buffer))
+        if cut:
+            yield buffer[:cut], False
+            buffer = buffer[cut:]
+
+
 def _csv_raws(
     data: Any, source: str, opts: ReadOptions, chunk_rows: int | None, state: _State
 ) -> Iterator[_Raw]:
-    """Raw chunks of CSV bytes (:func:`.sources.open_bytes`).
+    """Raw chunks of CSV bytes or a stream (:mod:`.sources`).
 
     ``chunk_rows=None``: one block where pyarrow reads it cleanly; a block pyarrow cannot read
     is split into smaller ones (a million rows, then 64 Ki, then 4 Ki) and only the smallest
     piece holding the bad line is read by the exact (slow) engine.
     """
     pa = _pyarrow(opts)
-    names, body = _header(data, source, opts)
+    pieces = _segments(data)
+    first, first_is_last = next(pieces)
+    names, body = _header(first, source, opts)
     layout = _layout(names, opts, source)
-    if body >= len(data):
-        yield _empty_raw(layout, opts, source, 2)
-        return
-    stop = _body_end(data, body)
-    rows = chunk_rows or (_FALLBACK_ROWS if pa is None else stop)  # stop >= rows
-    if pa is None and opts.engine == "auto":
-        _warn_slow(source, len(data))
     line = 2
-    pending = [(b, rows) for b in _blocks(data, body, stop, rows)]
-    pending.reverse()
-    if not pending:  # only blank lines after the header
+    produced = False
+    seen = 0
+    for k, (segment, last) in enumerate(itertools.chain([(first, first_is_last)], pieces)):
+        start = body if k == 0 else 0
+        seen += len(segment)
+        if pa is None and opts.engine == "auto" and (last or seen > _SLOW_WARN_BYTES):
+            _warn_slow(source, seen)
+        stop = _body_end(segment, start) if last else len(segment)
+        if stop <= start:
+            continue
+        for raw, lines in _segment_raws(
+            pa, segment, start, stop, line, layout, opts, state, source, chunk_rows
+        ):
+            produced = True
+            yield raw
+            line += lines
+    if not produced:  # a header and nothing else (or only blank lines)
         yield _empty_raw(layout, opts, source, 2)
+
+
+def _segment_raws(
+    pa: Any,
+    data: Any,
+    start: int,
+    stop: int,
+    line: int,
+    layout: _Layout,
+    opts: ReadOptions,
+    state: _State,
+    source: str,
+    chunk_rows: int | None,
+) -> Iterator[tuple[_Raw, int]]:
+    """Raw chunks of the records in ``data[start:stop]``, the first on file line ``line``."""
+    rows = chunk_rows or (_FALLBACK_ROWS if pa is None else stop)  # stop >= rows
+    pending = [(b, rows) for b in _blocks(data, start, stop, rows)]
+    pending.reverse()
     while pending:
         block, size = pending.pop()
         parsed = None
@@ -235,7 +289,7 @@ def _csv_raws(
             raw.exact = _exact(block, line, layout, opts, source)
         if block.open_end:
             raw.open_line = line + lines - 1
-        yield raw
+        yield raw, lines
         line += lines
 
 
@@ -510,7 +564,7 @@ def iter_csv(path: str | Path, *, chunk_rows: int = 1_000_000, **options: Any) -
 
 def _iter_csv(path: str | Path, opts: ReadOptions, rows: int) -> Iterator[Events]:
     source = sources.source_name(path)
-    with sources.open_bytes(path) as data:
+    with sources.open_stream(path) as data:  # a pipe or a compressed file: a piece at a time
         yield from _iterate(lambda state: _csv_raws(data, source, opts, rows, state), opts)
 
 

@@ -7,6 +7,9 @@
   without pyarrow, through the standard library).
 * **Standard input** is the path ``"-"``; a **named pipe** (FIFO) or other non-regular file is
   read to its end. Both are held in memory (they cannot be read twice).
+* :func:`open_bytes` gives the whole input (what ``read_csv`` needs); :func:`open_stream` gives a
+  regular file mapped, and anything else as a stream read piece by piece, so ``iter_csv`` of a
+  compressed file or a pipe holds only a piece at a time.
 * **Line endings**: ``\\n`` and ``\\r\\n`` are read as they are; a file whose lines end in a
   lone ``\\r`` (classic Mac OS, some old exports) is read with each ``\\r`` as a line end.
 """
@@ -16,6 +19,7 @@ from __future__ import annotations
 import bz2
 import contextlib
 import gzip
+import io
 import lzma
 import mmap
 import stat
@@ -26,7 +30,7 @@ from typing import Any
 
 from ..errors import EventsError, MissingDependencyError
 
-__all__ = ["COMPRESSED", "STDIN", "compression_of", "open_bytes", "source_name"]
+__all__ = ["COMPRESSED", "STDIN", "compression_of", "open_bytes", "open_stream", "source_name"]
 
 #: The path that means standard input.
 STDIN = "-"
@@ -172,3 +176,79 @@ def is_seekable(path: str | Path) -> bool:
     with contextlib.suppress(OSError):
         return stat.S_ISREG(Path(path).stat().st_mode)
     return False
+
+
+class _Stream:
+    """Bytes of a stream, decompressed and with lone-CR line ends made LF, ``read(n)`` at a time."""
+
+    def __init__(self, reader: Any, source: str, codec: str | None) -> None:
+        self._reader = reader
+        self._source = source
+        self._codec = codec
+        self._lone_cr: bool | None = None
+
+    def read(self, size: int) -> bytes:
+        try:
+            data = bytes(self._reader.read(size))
+        except (OSError, EOFError, ValueError, lzma.LZMAError) as exc:
+            msg = (
+                f"{self._source}: cannot be decompressed as {self._codec} ({exc}); export it again"
+            )
+            raise EventsError(msg, source=self._source) from None
+        except Exception as exc:  # pyarrow's codecs raise ArrowException (not imported here)
+            if type(exc).__module__.startswith("pyarrow"):
+                msg = f"{self._source}: cannot be read as {self._codec} ({exc}); export it again"
+                raise EventsError(msg, source=self._source) from None
+            raise
+        if self._lone_cr is None and data:
+            self._lone_cr = _lone_cr(data)
+        return data.replace(b"\r", b"\n") if self._lone_cr else data
+
+
+def _decompressing(fh: Any, codec: str | None, source: str) -> Any:
+    """A reader of ``fh`` that decompresses ``codec`` (None: as it is)."""
+    if codec is None:
+        return fh
+    if codec == "gzip":
+        return gzip.GzipFile(fileobj=fh)
+    if codec == "bz2":
+        return bz2.BZ2File(fh)
+    if codec == "xz":
+        return lzma.LZMAFile(fh)
+    try:
+        import pyarrow as pa
+    except ImportError:
+        msg = (
+            f"{source}: reading {codec}-compressed files needs pyarrow "
+            "(pip install 'crimeharm[arrow]'), or decompress the file first"
+        )
+        raise MissingDependencyError(msg) from None
+    return pa.CompressedInputStream(pa.PythonFile(fh, mode="r"), codec)
+
+
+@contextlib.contextmanager
+def open_stream(path: str | Path) -> Iterator[Any]:
+    """A regular file as :func:`open_bytes` gives it; stdin, pipes and compressed files as a
+    stream with ``read(n)`` (decompressed, line ends fixed), never held whole in memory."""
+    source = source_name(path)
+    if str(path) == STDIN:
+        fh = sys.stdin.buffer
+        if not hasattr(fh, "peek"):  # a replaced stdin (tests, notebooks): buffer it
+            fh = io.BufferedReader(fh)
+        codec = _sniff(bytes(fh.peek(8)[:8]))
+        yield _Stream(_decompressing(fh, codec, source), source, codec)
+        return
+    file = Path(path)
+    try:
+        info = file.stat()
+    except OSError:
+        info = None
+    codec = compression_of(file)
+    if info is None or stat.S_ISDIR(info.st_mode) or (codec is None and stat.S_ISREG(info.st_mode)):
+        with open_bytes(path) as data:  # errors, and plain files (mapped: nothing held)
+            yield data
+        return
+    with _open(file, source) as fh:
+        if codec is None:
+            codec = _sniff(bytes(fh.peek(8)[:8]))
+        yield _Stream(_decompressing(fh, codec, source), source, codec)
