@@ -398,3 +398,29 @@ def test_iter_csv_streams_a_compressed_file_piece_by_piece(
         list(chio.iter_csv(packed, chunk_rows=7))
     assert caught.value.row == 80
     assert "line 80, column 'date'" in str(caught.value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet="0123456789-+xXabcdefABCDEF _.eE\u0660", min_size=1, max_size=21),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_integer_ids_only_when_every_id_round_trips(values: list[str]) -> None:
+    """The Arrow and the Python paths of the id policy agree with ``str(int(x)) == x``."""
+    from crimeharm.io import ids
+
+    def exact(text: str) -> bool:
+        stripped = text.strip()
+        if not stripped.isascii() or not stripped.lstrip("-").isdigit():
+            return False
+        return str(int(stripped)) == stripped and -(2**63) <= int(stripped) < 2**63
+
+    for table in (ids.id_table_from_arrow(pa.array(values)), ids.id_table_from_values(values)):
+        want = [exact(v) and not chio.normalise.is_null_text(v) for v in values]
+        assert table.exact_int[:-1].tolist() == want
+        for k, ok in enumerate(want):
+            if ok:
+                assert int(table.ints[k]) == int(values[k].strip())

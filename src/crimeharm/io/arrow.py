@@ -6,6 +6,7 @@ no Python loop runs over the rows.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -126,6 +127,27 @@ def _arrow_strings(pa: Any, chunked: Any) -> npt.NDArray[Any]:
     return np.asarray(chunked.to_numpy())
 
 
+#: Rows above which the id columns of a chunk are checked in parallel threads.
+_PARALLEL_ROWS = 100_000
+
+
+def _prefetch_ids(columns: dict[str, Column]) -> None:
+    """Apply the id policy to a chunk's id columns at once, one thread each.
+
+    Arrow's kernels and numpy's large array operations release the GIL, so the columns are
+    checked side by side; each result is the same as computing it later on first use.
+    """
+    factors = [
+        c
+        for f, c in columns.items()
+        if f in _ID_FIELDS and isinstance(c, _Factor) and c.dictionary is not None
+    ]
+    if len(factors) < 2 or len(factors[0].dictionary) < _PARALLEL_ROWS:
+        return
+    with ThreadPoolExecutor(max_workers=len(factors)) as pool:
+        list(pool.map(lambda column: column.id_table(), factors))
+
+
 def _owned_columns(
     pa: Any, arrays: dict[int, Any], layout: _Layout
 ) -> tuple[dict[str, Column], dict[str, npt.NDArray[Any]]]:
@@ -147,6 +169,7 @@ def _owned_columns(
     for field, i in layout.fields.items():
         columns[field] = _arrow_column(pa, take(i), field)
         pool.release_unused()
+    _prefetch_ids(columns)
     carried: dict[str, npt.NDArray[Any]] = {}
     for name, i in layout.carried.items():
         carried[name] = _arrow_strings(pa, take(i))
@@ -156,5 +179,6 @@ def _owned_columns(
 
 def _raw_from_arrow(pa: Any, table: Any, layout: _Layout, source: str, first: int) -> _Raw:
     columns = {f: _arrow_column(pa, table.column(i), f) for f, i in layout.fields.items()}
+    _prefetch_ids(columns)
     carried = {n: _arrow_strings(pa, table.column(i)) for n, i in layout.carried.items()}
     return _Raw(table.num_rows, columns, carried, _names(layout), source, first, unit="row")

@@ -21,6 +21,7 @@ of an id column before any row uses them:
 
 from __future__ import annotations
 
+import contextlib
 import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -155,36 +156,30 @@ def id_table_from_values(values: Sequence[Any]) -> IdTable:
     )
 
 
-def _all_round_trip(strings: Any) -> bool:
-    """Whether every value of an Arrow string array (no nulls) is ``str(int)`` of an integer.
+def _no_leading_zero(strings: Any) -> bool:
+    """Whether no value of an Arrow string array (no nulls) starts with ``0`` or ``-0`` and
+    goes on (``"007"``, ``"0x1F"``, ``"-0"``): read from the array's offsets, a byte per value.
 
-    Read straight from the array's offsets and bytes: digits and minus signs only, a minus
-    only first, no leading zero (rule 5). Values beyond int64 are caught by the cast after.
+    With a successful cast to int64 (digits with an optional minus, hex with ``0x``), this is
+    exactly rule 5: the text is ``str(int(text))``.
     """
     n = len(strings)
     if n == 0:
         return True
     _, offsets_buf, data_buf = strings.buffers()
+    if data_buf is None:
+        return False
     offsets = np.frombuffer(offsets_buf, dtype=np.int32)[strings.offset : strings.offset + n + 1]
-    start, stop = int(offsets[0]), int(offsets[-1])
-    data = np.frombuffer(data_buf, dtype=np.uint8)[start:stop] if data_buf is not None else None
+    data = np.frombuffer(data_buf, dtype=np.uint8)
+    starts = offsets[:-1]
     lengths = np.diff(offsets)
-    if data is None or (lengths == 0).any():
+    if (lengths == 0).any():
         return False
-    digit = (data >= 0x30) & (data <= 0x39)
-    minus = data == 0x2D
-    if not (digit | minus).all():
-        return False
-    first = offsets[:-1] - start
-    lead = data[first]
-    negative = lead == 0x2D
-    if int(minus.sum()) != int(negative.sum()):  # a minus not in first place
-        return False
-    if negative.any():
-        if (lengths[negative] < 2).any():
-            return False
-        lead = np.where(negative, data[np.minimum(first + 1, data.shape[0] - 1)], lead)
-    return not ((lead == 0x30) & (lengths > 1)).any() and not ((lead == 0x30) & negative).any()
+    first = data[starts]
+    second = data[np.minimum(starts + 1, data.shape[0] - 1)]
+    zero_lead = (first == 0x30) & (lengths > 1)
+    minus_zero = (first == 0x2D) & (second == 0x30)
+    return not bool((zero_lead | minus_zero).any())
 
 
 def id_table_from_arrow(dictionary: Any) -> IdTable:
@@ -199,24 +194,24 @@ def id_table_from_arrow(dictionary: Any) -> IdTable:
     if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
         return id_table_from_values(dictionary.to_pylist())
     null = np.asarray(dictionary.is_null().to_numpy(zero_copy_only=False), dtype=bool)
-    # the common export: every id a plain integer, as written
-    if not dictionary.null_count and _all_round_trip(dictionary):
-        try:
-            ints = np.asarray(pc.cast(dictionary, pa.int64()).to_numpy(), dtype=np.int64)
-        except pa.ArrowInvalid:  # 19 digits beyond int64: the general path
-            pass
-        else:
-            none = np.zeros(len(dictionary) + 1, dtype=bool)
-            every = np.ones(len(dictionary) + 1, dtype=bool)
-            every[-1] = False
-            return IdTable(
-                lambda: _with_sentinel(ints.astype(np.str_), np.zeros(ints.shape[0], dtype=bool)),
-                ~every,
-                none,
-                every,
-                np.append(ints, 0),
-                0,
-            )
+    # the common export: every id a plain integer, as written (the cast refuses "+7", " 7")
+    ints_a = None
+    if not dictionary.null_count and pa.types.is_string(dictionary.type):
+        with contextlib.suppress(pa.ArrowInvalid):
+            ints_a = pc.cast(dictionary, pa.int64())
+    if ints_a is not None and _no_leading_zero(dictionary):
+        ints = np.asarray(ints_a.to_numpy(), dtype=np.int64)
+        none = np.zeros(len(dictionary) + 1, dtype=bool)
+        every = np.ones(len(dictionary) + 1, dtype=bool)
+        every[-1] = False
+        return IdTable(
+            lambda: _with_sentinel(ints.astype(np.str_), np.zeros(ints.shape[0], dtype=bool)),
+            ~every,
+            none,
+            every,
+            np.append(ints, 0),
+            0,
+        )
     trimmed = pc.utf8_trim_whitespace(dictionary.fill_null(""))
     changed = False
     if not pc.all(pc.string_is_ascii(trimmed)).as_py():
