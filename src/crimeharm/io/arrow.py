@@ -107,6 +107,22 @@ def _arrow_factor(pa: Any, chunked: Any) -> _Factor:
 def _arrow_strings(pa: Any, chunked: Any) -> npt.NDArray[Any]:
     """A carried column: strings as unicode ("" for null), other types as numpy gives them."""
     kind = chunked.type
+    if pa.types.is_dictionary(kind) and pa.types.is_string(kind.value_type) and len(chunked):
+        # text the parser dictionary-encoded: convert each distinct value once
+        unified = chunked.unify_dictionaries() if chunked.num_chunks > 1 else chunked
+        values = unified.chunk(0).dictionary.fill_null("")
+        table = values.to_numpy(zero_copy_only=False).astype(np.str_)
+        table = np.append(table, np.array([""], dtype=table.dtype))  # index -1: null
+        parts = [
+            np.asarray(
+                (c.indices.fill_null(-1) if c.null_count else c.indices).to_numpy(
+                    zero_copy_only=False
+                )
+            )
+            for c in unified.chunks
+        ]
+        picked: npt.NDArray[Any] = table[np.concatenate(parts) if len(parts) > 1 else parts[0]]
+        return picked
     if pa.types.is_dictionary(kind):
         chunked = chunked.cast(kind.value_type)
         kind = kind.value_type
@@ -120,8 +136,8 @@ def _arrow_strings(pa: Any, chunked: Any) -> npt.NDArray[Any]:
             if len(coded.dictionary) * 4 < len(chunked):
                 table = coded.dictionary.to_numpy(zero_copy_only=False).astype(np.str_)
                 indices = np.asarray(coded.indices.to_numpy(zero_copy_only=False))
-                picked: npt.NDArray[Any] = table[indices]
-                return picked
+                few: npt.NDArray[Any] = table[indices]
+                return few
         values = chunked.to_numpy()
         return values.astype(np.str_) if values.size else np.empty(0, dtype="<U1")
     return np.asarray(chunked.to_numpy())

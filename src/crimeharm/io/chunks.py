@@ -688,7 +688,7 @@ def _error(raw: _Raw, problem: _Problem, others: int, *, at_least: bool) -> Even
     more = ""
     if others:
         rows = "row has" if others == 1 else "rows have"
-        more = f"; {'at least ' if at_least else ''}{others} other {rows} the same problem"
+        more = f"; {'at least ' if at_least else ''}{others:,} other {rows} the same problem"
     hint = _HINTS.get(problem.reason, "")
     if problem.note.startswith("a whole number"):  # the note already says what to pass
         hint = _SKIP

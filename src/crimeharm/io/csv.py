@@ -402,7 +402,7 @@ def _arrow_block(
                 types[col[layout.fields[field]]] = pa.string()
         if iso:
             types[col[layout.fields["date"]]] = pa.date32()
-        types.update({col[i]: pa.string() for i in layout.carried.values()})
+        types.update({col[i]: text for i in layout.carried.values()})  # most repeat
         tables = []
         lines = 0
         try:
