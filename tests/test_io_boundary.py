@@ -424,3 +424,16 @@ def test_integer_ids_only_when_every_id_round_trips(values: list[str]) -> None:
         for k, ok in enumerate(want):
             if ok:
                 assert int(table.ints[k]) == int(values[k].strip())
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.text(max_size=8).filter(lambda t: "\x00" not in t), max_size=30), st.integers(0, 3)
+)
+def test_arrow_text_becomes_the_same_numpy_text(values: list[str], skip: int) -> None:
+    from crimeharm.io import ids
+
+    strings = pa.array(["x"] * skip + values, type=pa.string()).slice(skip)
+    got = ids._unicode(strings)
+    assert got.dtype.kind == "U"
+    assert got.tolist() == values

@@ -14,6 +14,7 @@ from .arrow import (
     _raw_from_arrow,
 )
 from .chunks import (
+    _ID_FIELDS,
     Column,
     _Factor,
     _factor_from_values,
@@ -63,7 +64,7 @@ def _numpy_carried(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
     return arr
 
 
-def _pandas_column(pd: Any, series: Any) -> Column:
+def _pandas_column(pd: Any, series: Any, field: str = "") -> Column:
     dtype = series.dtype
     if isinstance(dtype, pd.CategoricalDtype):
         return _Factor(
@@ -79,7 +80,17 @@ def _pandas_column(pd: Any, series: Any) -> Column:
     if pd.api.types.is_datetime64_any_dtype(dtype):
         return _numpy_column(np.asarray(series, dtype="datetime64[ns]"))
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    return _Factor(np.asarray(codes, dtype=np.intp), [*list(uniques), None])
+    index = np.asarray(codes, dtype=np.intp)
+    if field in _ID_FIELDS and len(uniques) > 1024:  # many text ids: the policy in Arrow
+        try:
+            import pyarrow as pa
+
+            dictionary = pa.array(uniques, type=pa.string())
+        except (ImportError, TypeError, ValueError):  # no pyarrow, or not all text
+            pass
+        else:
+            return _Factor(index, None, dictionary=dictionary)
+    return _Factor(index, [*list(uniques), None])
 
 
 def _pandas_carried(pd: Any, series: Any) -> npt.NDArray[Any]:
@@ -122,7 +133,7 @@ def events_from_pandas(frame: Any, **options: Any) -> Events:
     layout = _layout([str(c) for c in frame.columns], opts, source)
 
     def raw() -> _Raw:
-        columns = {f: _pandas_column(pd, frame.iloc[:, i]) for f, i in layout.fields.items()}
+        columns = {f: _pandas_column(pd, frame.iloc[:, i], f) for f, i in layout.fields.items()}
         carried = {n: _pandas_carried(pd, frame.iloc[:, i]) for n, i in layout.carried.items()}
         return _Raw(len(frame), columns, carried, _names(layout), source, 0, unit="row")
 

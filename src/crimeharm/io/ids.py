@@ -116,8 +116,41 @@ def _exact_int(text: npt.NDArray[np.str_]) -> npt.NDArray[np.bool_]:
 def _with_sentinel(
     text: npt.NDArray[np.str_], missing: npt.NDArray[np.bool_]
 ) -> npt.NDArray[np.str_]:
-    text = np.where(missing, "", text).astype(text.dtype if text.size else "<U1")
-    return np.append(text, np.array([""], dtype=text.dtype))
+    """``text`` with "" where missing and a last "" entry (the sentinel), in one copy."""
+    out = np.empty(text.shape[0] + 1, dtype=text.dtype if text.size else "<U1")
+    out[:-1] = text
+    out[-1] = ""
+    if missing.any():
+        out[:-1][missing] = ""
+    return out
+
+
+def _unicode(strings: Any) -> npt.NDArray[np.str_]:
+    """An Arrow string array (no nulls) as a numpy unicode array.
+
+    ASCII text is laid out as fixed-width bytes straight from the array's buffers and widened
+    by numpy (no Python object per value); other text goes through Python strings.
+    """
+    import pyarrow.compute as pc
+
+    n = len(strings)
+    if n == 0:
+        return np.empty(0, dtype="<U1")
+    _, offsets_buf, data_buf = strings.buffers()
+    offsets = np.frombuffer(offsets_buf, dtype=np.int32)[strings.offset : strings.offset + n + 1]
+    lengths = np.diff(offsets)
+    width = int(lengths.max())
+    if width == 0 or data_buf is None:
+        return np.full(n, "", dtype="<U1")
+    if not pc.all(pc.string_is_ascii(strings)).as_py() or n * width > 4 * (int(offsets[-1]) + n):
+        values = strings.to_numpy(zero_copy_only=False)
+        return np.asarray(values.astype(np.str_))
+    data = np.frombuffer(data_buf, dtype=np.uint8)
+    cells = np.zeros((n, width), dtype=np.uint8)
+    for k in range(width):  # one column of characters at a time: no (n, width) index array
+        has = lengths > k
+        cells[has, k] = data[offsets[:-1][has] + k]
+    return np.asarray(cells.view(f"S{width}").reshape(n).astype(f"<U{width}"))
 
 
 def id_table_from_values(values: Sequence[Any]) -> IdTable:
@@ -154,6 +187,22 @@ def id_table_from_values(values: Sequence[Any]) -> IdTable:
         np.append(ints, 0),
         merged,
     )
+
+
+def _starts_like_numbers(strings: Any) -> bool:
+    """Whether every value of an Arrow string array starts with a digit or a minus (cheap:
+    a byte per value), before trying a cast that would fail slowly on text ids."""
+    n = len(strings)
+    _, offsets_buf, data_buf = strings.buffers()
+    if n == 0 or data_buf is None:
+        return n == 0
+    offsets = np.frombuffer(offsets_buf, dtype=np.int32)[strings.offset : strings.offset + n + 1]
+    data = np.frombuffer(data_buf, dtype=np.uint8)
+    starts = offsets[:-1]
+    if (np.diff(offsets) == 0).any():
+        return False
+    first = data[starts]
+    return bool((((first >= 0x30) & (first <= 0x39)) | (first == 0x2D)).all())
 
 
 def _no_leading_zero(strings: Any) -> bool:
@@ -196,7 +245,7 @@ def id_table_from_arrow(dictionary: Any) -> IdTable:
     null = np.asarray(dictionary.is_null().to_numpy(zero_copy_only=False), dtype=bool)
     # the common export: every id a plain integer, as written (the cast refuses "+7", " 7")
     ints_a = None
-    if not dictionary.null_count and pa.types.is_string(dictionary.type):
+    if not dictionary.null_count and _starts_like_numbers(dictionary):
         with contextlib.suppress(pa.ArrowInvalid):
             ints_a = pc.cast(dictionary, pa.int64())
     if ints_a is not None and _no_leading_zero(dictionary):
@@ -242,9 +291,7 @@ def id_table_from_arrow(dictionary: Any) -> IdTable:
         merged = len(pc.unique(dictionary.filter(keep))) - len(pc.unique(trimmed.filter(keep)))
 
     def text() -> npt.NDArray[np.str_]:
-        values = trimmed.to_numpy(zero_copy_only=False)
-        arr = values.astype(np.str_) if values.size else np.empty(0, dtype="<U1")
-        return _with_sentinel(arr, missing)
+        return _with_sentinel(_unicode(trimmed), missing)
 
     return IdTable(
         text,
