@@ -437,3 +437,26 @@ def test_arrow_text_becomes_the_same_numpy_text(values: list[str], skip: int) ->
     got = ids._unicode(strings)
     assert got.dtype.kind == "U"
     assert got.tolist() == values
+
+
+ANY_ID = st.one_of(
+    st.text(max_size=7),
+    st.sampled_from(["", " ", "NULL", "n/a", " NA ", "None", "#N/A", "7", "-0", "A\x00", "\x85x"]),
+    st.integers(min_value=-(2**64), max_value=2**64).map(str),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), ANY_ID), max_size=12))
+def test_the_arrow_and_python_id_policies_agree(values: list[str | None]) -> None:
+    from crimeharm.io import ids
+
+    arrow = ids.id_table_from_arrow(pa.array(values, type=pa.string()))
+    python = ids.id_table_from_values(values)
+    assert arrow.missing.tolist() == python.missing.tolist()
+    assert arrow.control.tolist() == python.control.tolist()
+    assert arrow.exact_int.tolist() == python.exact_int.tolist()
+    assert arrow.ints[arrow.exact_int].tolist() == python.ints[python.exact_int].tolist()
+    assert arrow.merged == python.merged
+    keep = ~arrow.control  # numpy cannot hold a trailing NUL: compare the other ids
+    assert arrow.text[keep].tolist() == python.text[keep].tolist()

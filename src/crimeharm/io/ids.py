@@ -125,32 +125,36 @@ def _with_sentinel(
     return out
 
 
-def _unicode(strings: Any) -> npt.NDArray[np.str_]:
-    """An Arrow string array (no nulls) as a numpy unicode array.
+def _unicode(strings: Any, *, sentinel: bool = False) -> npt.NDArray[np.str_]:
+    """An Arrow string array (no nulls) as a numpy unicode array (plus a last "" if
+    ``sentinel``).
 
-    ASCII text is laid out as fixed-width bytes straight from the array's buffers and widened
-    by numpy (no Python object per value); other text goes through Python strings.
+    ASCII text is laid out as UCS-4 code units straight from the array's buffers (numpy's own
+    unicode layout: no Python object per value); other text goes through Python strings.
     """
     import pyarrow.compute as pc
 
     n = len(strings)
-    if n == 0:
-        return np.empty(0, dtype="<U1")
-    _, offsets_buf, data_buf = strings.buffers()
-    offsets = np.frombuffer(offsets_buf, dtype=np.int32)[strings.offset : strings.offset + n + 1]
+    extra = 1 if sentinel else 0
+    offsets, data = _layout(strings)
     lengths = np.diff(offsets)
-    width = int(lengths.max())
-    if width == 0 or data_buf is None:
-        return np.full(n, "", dtype="<U1")
-    if not pc.all(pc.string_is_ascii(strings)).as_py() or n * width > 4 * (int(offsets[-1]) + n):
+    width = int(lengths.max()) if n else 0
+    if width == 0:
+        return np.full(n + extra, "", dtype="<U1")
+    if not pc.all(pc.string_is_ascii(strings)).as_py() or n * width > 4 * (data.size + n):
         values = strings.to_numpy(zero_copy_only=False)
-        return np.asarray(values.astype(np.str_))
-    data = np.frombuffer(data_buf, dtype=np.uint8)
-    cells = np.zeros((n, width), dtype=np.uint8)
+        text = np.asarray(values.astype(np.str_))
+        return np.append(text, np.array([""], dtype=text.dtype)) if sentinel else text
+    starts = offsets[:-1] - offsets[0]
+    cells = np.zeros((n + extra, width), dtype=np.uint32)  # UCS-4, numpy's unicode layout
+    shortest = int(lengths.min())
     for k in range(width):  # one column of characters at a time: no (n, width) index array
-        has = lengths > k
-        cells[has, k] = data[offsets[:-1][has] + k]
-    return np.asarray(cells.view(f"S{width}").reshape(n).astype(f"<U{width}"))
+        if k < shortest:
+            cells[:n, k] = data[starts + k]
+        else:
+            has = np.flatnonzero(lengths > k)
+            cells[has, k] = data[starts[has] + k]
+    return np.asarray(cells.view(f"<U{width}").reshape(n + extra))
 
 
 def id_table_from_values(values: Sequence[Any]) -> IdTable:
@@ -176,8 +180,8 @@ def id_table_from_values(values: Sequence[Any]) -> IdTable:
     ints = np.zeros(arr.shape[0], dtype=np.int64)
     if exact.any():
         ints[exact] = arr[exact].astype(np.int64)
-    kept = arr[~missing]
-    merged = int(kept.shape[0] - np.unique(kept).shape[0]) if kept.size else 0
+    raw = {v for v, m in zip(values, missing_l, strict=True) if not m}
+    merged = len(raw) - len({t for t, m in zip(texts, missing_l, strict=True) if not m})
     full = _with_sentinel(arr, missing)
     return IdTable(
         lambda: full,
@@ -261,28 +265,47 @@ def id_table_from_arrow(dictionary: Any) -> IdTable:
             np.append(ints, 0),
             0,
         )
-    trimmed = pc.utf8_trim_whitespace(dictionary.fill_null(""))
+    raw = dictionary.fill_null("") if dictionary.null_count else dictionary
+    trimmed = pc.utf8_trim_whitespace(raw)
+    ascii_only = bool(pc.all(pc.string_is_ascii(trimmed)).as_py() is not False)
     changed = False
-    if not pc.all(pc.string_is_ascii(trimmed)).as_py():
+    if not ascii_only:
         trimmed = pc.utf8_normalize(trimmed, form="NFC")
         changed = True
-    changed = changed or not pc.all(pc.equal(trimmed, dictionary.fill_null(""))).as_py()
-    lower = pc.utf8_lower(trimmed)
-    marker = pc.is_in(lower, value_set=pa.array(sorted(normalise.NULL_MARKERS)))
-    missing = null | np.asarray(marker.to_numpy(zero_copy_only=False), dtype=bool)
-    control = np.asarray(
-        pc.match_substring_regex(trimmed, _CONTROL_RE).to_numpy(zero_copy_only=False), dtype=bool
-    )
-    exact_a = pc.match_substring_regex(trimmed, _ROUND_TRIP_RE)
-    exact = np.asarray(exact_a.to_numpy(zero_copy_only=False), dtype=bool) & ~missing & ~control
-    ints = np.zeros(exact.shape[0], dtype=np.int64)
+    changed = changed or not pc.all(pc.equal(trimmed, raw)).as_py()
+    n = len(trimmed)
+    offsets, data = _layout(trimmed)
+    lengths = np.diff(offsets)
+    missing = null | (lengths == 0)
+    short = np.flatnonzero((lengths > 0) & (lengths <= max(map(len, normalise.NULL_MARKERS))))
+    if short.size:  # only short values can be a marker such as "NULL" or "n/a"
+        few = trimmed.take(pa.array(short))
+        marker = pc.is_in(pc.utf8_lower(few), value_set=pa.array(sorted(normalise.NULL_MARKERS)))
+        missing[short[np.asarray(marker.to_numpy(zero_copy_only=False), dtype=bool)]] = True
+    if ascii_only:  # a control byte is a control character; find its rows from the offsets
+        bad = np.flatnonzero((data < 0x20) | (data == 0x7F)) if data.size else data
+        control = np.zeros(n, dtype=bool)
+        if bad.size:
+            control[np.searchsorted(offsets, bad + offsets[0], side="right") - 1] = True
+    else:
+        control = np.asarray(
+            pc.match_substring_regex(trimmed, _CONTROL_RE).to_numpy(zero_copy_only=False), bool
+        )
+    exact = np.zeros(n, dtype=bool)
+    ints = np.zeros(n, dtype=np.int64)
+    if n and data.size:
+        first = data[np.minimum(offsets[:-1] - offsets[0], data.size - 1)]
+        numeric = ((first >= 0x30) & (first <= 0x39)) | (first == 0x2D)
+        if numeric.any():  # only those can be integer ids
+            exact_a = pc.match_substring_regex(trimmed, _ROUND_TRIP_RE)
+            exact = np.asarray(exact_a.to_numpy(zero_copy_only=False), dtype=bool)
+            exact &= ~missing & ~control
     if exact.any():
         try:
             digits = pc.if_else(pa.array(exact), trimmed, pa.scalar("0"))
             ints = np.asarray(pc.cast(digits, pa.int64()).to_numpy(), dtype=np.int64).copy()
         except pa.ArrowInvalid:  # 19 digits beyond int64: not an integer id
-            big = exact & (np.asarray(pc.utf8_length(trimmed).to_numpy()) >= 19)
-            exact &= ~big
+            exact &= ~(lengths >= 19)
             digits = pc.if_else(pa.array(exact), trimmed, pa.scalar("0"))
             ints = np.asarray(pc.cast(digits, pa.int64()).to_numpy(), dtype=np.int64).copy()
     merged = 0
@@ -291,7 +314,10 @@ def id_table_from_arrow(dictionary: Any) -> IdTable:
         merged = len(pc.unique(dictionary.filter(keep))) - len(pc.unique(trimmed.filter(keep)))
 
     def text() -> npt.NDArray[np.str_]:
-        return _with_sentinel(_unicode(trimmed), missing)
+        out = _unicode(trimmed, sentinel=True)
+        if missing.any():
+            out[:-1][missing] = ""
+        return out
 
     return IdTable(
         text,
@@ -301,6 +327,19 @@ def id_table_from_arrow(dictionary: Any) -> IdTable:
         np.append(ints, 0),
         merged,
     )
+
+
+def _layout(strings: Any) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.uint8]]:
+    """The offsets (``n + 1``) and the bytes of an Arrow string array, as numpy views."""
+    n = len(strings)
+    _, offsets_buf, data_buf = strings.buffers()
+    if offsets_buf is None:
+        return np.zeros(n + 1, dtype=np.int32), np.zeros(0, dtype=np.uint8)
+    offsets = np.frombuffer(offsets_buf, dtype=np.int32)[strings.offset : strings.offset + n + 1]
+    if data_buf is None:
+        return offsets, np.zeros(0, dtype=np.uint8)
+    data = np.frombuffer(data_buf, dtype=np.uint8)[int(offsets[0]) : int(offsets[-1])]
+    return offsets, data
 
 
 def merge_message(field: str, column: str, source: str, merged: int) -> str:
