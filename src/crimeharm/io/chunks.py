@@ -66,7 +66,7 @@ REASONS = (
 _CODE = {reason: np.int8(k + 1) for k, reason in enumerate(REASONS)}
 _FIELD_OF = {
     MISSING_OFFENDER_ID: "offender_id",
-    CONTROL_IN_ID: "offender_id",  # or victim_id / crime_id: see _Raw.id_fields
+    CONTROL_IN_ID: "offender_id",  # or victim_id / crime_id: _describe finds it
     BAD_OFFENDER_ID: "offender_id",
     MISSING_OFFENCE_CODE: "offence_code",
     MISSING_DATE: "date",

@@ -571,8 +571,10 @@ def _iter_csv(path: str | Path, opts: ReadOptions, rows: int) -> Iterator[Events
 def read_csv(path: str | Path, *, chunk_rows: int | None = None, **options: Any) -> Events:
     """Events from a CSV file (UTF-8, header line; options of :class:`ReadOptions`).
 
-    The same events as joining :func:`iter_csv` chunks. ``chunk_rows=None`` reads the file as
-    one block where pyarrow parses it cleanly (fastest), else in blocks of a million rows.
+    ``path`` may be compressed (``.gz``, ``.bz2``, ``.zst``, ...), a named pipe, or ``"-"`` for
+    standard input (:mod:`.sources`). The same events as joining :func:`iter_csv` chunks.
+    ``chunk_rows=None`` reads the file as one block where pyarrow parses it cleanly (fastest);
+    a block it cannot parse is split until only a small piece goes to the exact engine.
     """
     opts = ReadOptions.from_keywords(options)
     rows = None if chunk_rows is None else _chunk_rows(chunk_rows)
