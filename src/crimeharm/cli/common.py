@@ -124,8 +124,8 @@ def check_paths(args: argparse.Namespace, *, manifest: bool = False) -> None:
             raise InputError(msg)
         if path.exists() and not path.is_file():
             msg = (
-                f"{events!r} is not a regular file (a named pipe or a device): save the events "
-                "to a file first"
+                f"{events!r} is not a regular file (a named pipe or a device): send its data "
+                "to standard input and name '-' as the events file, or save it to a file first"
             )
             raise InputError(msg)
         inputs["the events file"] = events
@@ -342,10 +342,15 @@ def reader_options(args: argparse.Namespace, *, csv: bool) -> dict[str, Any]:
 
 def input_kind(path: Path) -> str:
     name = path.name.lower()
+    if str(path) == "-":  # standard input: CSV, plain or compressed
+        return "csv"
     if name.endswith(COMPRESSED_SUFFIXES):
+        inner = name.rsplit(".", 1)[0]
+        if inner.endswith(CSV_SUFFIXES) and not name.endswith(".zip"):
+            return "csv"  # .csv.gz, .csv.bz2, .csv.xz, .csv.zst: the reader decompresses
         msg = (
-            f"{str(path)!r} is compressed; crimeharm reads plain CSV or Parquet files: "
-            "decompress it first (e.g. gunzip), or convert it to Parquet"
+            f"{str(path)!r} is compressed; crimeharm reads compressed CSV files (.csv.gz, "
+            ".csv.bz2, .csv.xz, .csv.zst) and plain Parquet files: decompress it first"
         )
         raise InputError(msg)
     if name.endswith(PARQUET_SUFFIXES):
@@ -361,6 +366,8 @@ def read_events(args: argparse.Namespace) -> Events:
 
     path = Path(args.events)
     kind = input_kind(path)
+    if str(path) == "-":
+        return chio.read_csv("-", **reader_options(args, csv=True))
     if not path.exists():
         raise FileNotFoundError(2, "No such file or directory", str(path))
     if path.is_dir():

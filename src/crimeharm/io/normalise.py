@@ -8,8 +8,9 @@ polars paths give identical [`Events`][crimeharm.Events] for the same data:
 * **Missing**: after trimming, an empty value or one of ``NULL_MARKERS`` (any letter case:
   ``NULL``, ``NA``, ``N/A``, ``#N/A``, ``NaN``, ``None``) is a missing value.
 * **Plain integers** (``plain_int_mask``): an optional sign then ASCII digits only, within
-  int64. Leading zeros are ignored (``"007"`` reads as 7): pass ``id_type="str"`` to keep ids
-  such as ``"007"`` and ``"7"`` apart.
+  int64 (what ``id_type="int"`` accepts). Which ids are compared as integers, and how text ids
+  are compared, is the id policy of ``crimeharm.io.ids``: under ``id_type="auto"`` only ids
+  that round-trip exactly (``"7"``, not ``"007"`` or ``"+7"``) make an integer column.
 * **Offence codes** (``normalise_code``): trimmed only, by default. With ``pad_codes=True``
   a Home Office code written with or without zero padding or the slash becomes ``NNN/NN``:
   ``"8/1"``, ``"08/1"``, ``"008-01"``, ``"008.01"`` and ``"00801"`` (exactly five digits) all

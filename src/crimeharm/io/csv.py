@@ -1,0 +1,584 @@
+"""CSV files: pyarrow's parser over memory-mapped blocks, the csv module for the exact slow path.
+
+Bytes come from ``.sources`` (plain, compressed, stdin, pipes). A block pyarrow reads cleanly
+is parsed in pieces of 32 MiB; a block it cannot read is split (a million rows, 64 Ki, 4 Ki)
+until only a small piece around the bad line goes to the standard-library engine, which names
+the exact line. Without pyarrow the standard-library engine reads everything (and says how to
+get the fast one for a large file).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import itertools
+import mmap
+import re
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+
+from ..core.events import Events
+from ..errors import EventsError, MissingDependencyError
+from . import normalise, sources
+from .arrow import (
+    _owned_columns,
+)
+from .chunks import (
+    _CODE,
+    _ID_FIELDS,
+    MALFORMED_LINE,
+    NOT_UTF8,
+    Column,
+    _chunk_rows,
+    _empty_raw,
+    _Factor,
+    _Ints,
+    _iterate,
+    _Layout,
+    _layout,
+    _names,
+    _Raw,
+    _read_all,
+    _State,
+)
+from .options import (
+    ReadOptions,
+)
+
+__all__ = ["SlowReaderWarning", "iter_csv", "read_csv"]
+
+
+_NULL_SPELLINGS = sorted(
+    {v for m in normalise.NULL_MARKERS for v in (m, m.upper(), m.capitalize())} | {"NaN", "N/A"}
+)
+_SURROGATE = re.compile("[\udc80-\udcff]")
+
+
+def _pyarrow(opts: ReadOptions) -> Any | None:
+    """The pyarrow module for the CSV engine, or None for the standard library engine."""
+    from .._optional import require
+
+    if opts.engine == "python":
+        return None
+    try:
+        require("pyarrow.csv", "arrow")
+        return require("pyarrow", "arrow")
+    except MissingDependencyError:
+        if opts.engine == "pyarrow":
+            raise
+        return None
+
+
+@attrs.frozen
+class _Block:
+    """Whole records ``data[start:end]`` of a mapped CSV file."""
+
+    data: Any  # mmap.mmap
+    start: int
+    end: int
+
+    @property
+    def view(self) -> memoryview:
+        return memoryview(self.data)[self.start : self.end]
+
+    def find(self, needle: bytes) -> int:
+        return int(self.data.find(needle, self.start, self.end))
+
+    def lines(self) -> int:
+        """Physical lines in the block (a last line without a newline counts)."""
+        raw = bytes(self.view)
+        return raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1)
+
+    @property
+    def open_end(self) -> bool:
+        return bool(self.data[self.end - 1 : self.end] != b"\n")
+
+
+#: Bytes next to a quote that opens or closes a field: delimiters and line ends.
+_FIELD_EDGES = np.frombuffer(b",;\t|\r\n", dtype=np.uint8)
+
+
+def _last_record_end(data: Any, start: int, end: int) -> int:
+    """The end of the last whole record in ``data[start:end]`` (0 if none), quote-aware."""
+    if data.find(b'"', start, end) < 0:
+        return int(data.rfind(b"\n", start, end)) + 1
+    arr = np.frombuffer(data, dtype=np.uint8, count=end - start, offset=start)
+    nl = np.flatnonzero(arr == 10)
+    quotes = np.flatnonzero(arr == 34)
+    # Only quotes that open or close a field count. In a run of quotes, pairs are escaped
+    # quotes ("" inside a quoted value); an odd run holds one opening or closing quote if it
+    # touches a field edge, and is a stray quote in an unquoted value (5ft 10" tall) if not.
+    if quotes.size:
+        first = np.flatnonzero(np.diff(quotes, prepend=-2) != 1)
+        length = np.diff(np.append(first, quotes.size))
+        run, past = quotes[first], quotes[first] + length  # past: the byte after each run
+        before = np.where(run > 0, arr[np.maximum(run - 1, 0)], 10)
+        after = np.where(past < arr.size, arr[np.minimum(past, arr.size - 1)], 10)
+        edge = np.isin(before, _FIELD_EDGES) | np.isin(after, _FIELD_EDGES)
+        quotes = run[(length % 2 == 1) & edge]
+    ends = nl[np.searchsorted(quotes, nl) % 2 == 0]  # an even number of quotes before
+    return start + int(ends[-1]) + 1 if ends.size else 0
+
+
+def _body_end(data: Any, start: int) -> int:
+    """End of the body of a mapped CSV: blank lines at the very end are not rows."""
+    size = len(data)
+    while size > start and data[size - 1 : size] in (b"\n", b"\r"):
+        size -= 1
+    if size < len(data):  # keep one whole line end, "\r\n" included
+        size += 2 if data[size : size + 2] == b"\r\n" else 1
+    return size
+
+
+def _blocks(data: Any, start: int, stop: int, chunk_rows: int) -> Iterator[_Block]:
+    """Records in ``data[start:stop]`` as blocks of about ``chunk_rows`` records.
+
+    Block sizes in bytes follow the mean line length of the first 64 KiB; blocks end at record
+    ends (a newline inside a quoted value does not end a record).
+    """
+    if stop <= start:
+        return
+    sample = bytes(data[start : min(stop, start + (1 << 16))])
+    per_line = len(sample) / max(sample.count(b"\n"), 1)
+    step = max(int(min(chunk_rows * per_line, stop - start)), 1)
+    pos = start
+    while pos < stop:
+        end = stop if pos + step >= stop else _last_record_end(data, pos, pos + step)
+        while end <= pos:  # no record ends within the step: widen it
+            wider = pos + 2 * max(end - pos, step)
+            end = stop if wider >= stop else _last_record_end(data, pos, wider)
+            step *= 2
+        yield _Block(data, pos, end)
+        pos = end
+
+
+def _header(data: Any, source: str, opts: ReadOptions) -> tuple[list[str], int]:
+    """Column names from line 1 (a UTF-8 byte-order mark is skipped), and where the body starts."""
+    end = data.find(b"\n")
+    line = bytes(data[: len(data) if end < 0 else end + 1])
+    body = len(line)
+    if not line:
+        msg = (
+            f"{source} is empty (0 bytes): expected a header line naming the columns "
+            f"({opts.offender_id}, {opts.offence_code}, {opts.date}) and one line per event"
+        )
+        raise EventsError(msg, source=source)
+    if line.startswith((b"\xff\xfe", b"\xfe\xff")):
+        msg = f"{source} is UTF-16 text: save it as UTF-8 (in Excel: 'CSV UTF-8')"
+        raise EventsError(msg, source=source, row=1)
+    line = line.removeprefix(b"\xef\xbb\xbf")
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        msg = (
+            f"{source}, line 1: the header is not UTF-8 ({exc.reason} at byte {exc.start}); "
+            f"save the file as UTF-8 (in Excel: 'CSV UTF-8')"
+        )
+        raise EventsError(msg, source=source, row=1) from None
+    if not text.strip():
+        msg = f"{source}, line 1: blank; expected a header line naming the columns"
+        raise EventsError(msg, source=source, row=1)
+    names = next(csv.reader([text.rstrip("\r\n")], delimiter=opts.delimiter))
+    return names, body
+
+
+#: Rows per block when read_csv falls back from one block (or has no pyarrow).
+_FALLBACK_ROWS = 1_000_000
+
+
+#: Bytes read from a stream (stdin, a pipe, a compressed file) at a time by ``iter_csv``.
+_SEGMENT_BYTES = 64 << 20
+
+
+def _segments(data: Any) -> Iterator[tuple[Any, bool]]:
+    """``data`` as pieces that end at record ends, each with whether it is the last.
+
+    Bytes or a mapped file are one piece; a stream (``.sources.open_stream``) is read
+    ``_SEGMENT_BYTES`` at a time, cut after its last whole record (quote-aware).
+    """
+    if isinstance(data, (bytes, mmap.mmap)):
+        yield data, True
+        return
+    buffer = b""
+    while True:
+        chunk = data.read(_SEGMENT_BYTES)
+        if not chunk:
+            yield buffer, True
+            return
+        buffer += chunk
+        cut = _last_record_end(buffer, 0, len(buffer))
+        if cut:
+            yield buffer[:cut], False
+            buffer = buffer[cut:]
+
+
+def _csv_raws(
+    data: Any, source: str, opts: ReadOptions, chunk_rows: int | None, state: _State
+) -> Iterator[_Raw]:
+    """Raw chunks of CSV bytes or a stream (``.sources``).
+
+    ``chunk_rows=None``: one block where pyarrow reads it cleanly; a block pyarrow cannot read
+    is split into smaller ones (a million rows, then 64 Ki, then 4 Ki) and only the smallest
+    piece holding the bad line is read by the exact (slow) engine.
+    """
+    pa = _pyarrow(opts)
+    pieces = _segments(data)
+    first, first_is_last = next(pieces)
+    names, body = _header(first, source, opts)
+    layout = _layout(names, opts, source)
+    line = 2
+    produced = False
+    seen = 0
+    for k, (segment, last) in enumerate(itertools.chain([(first, first_is_last)], pieces)):
+        start = body if k == 0 else 0
+        seen += len(segment)
+        if pa is None and opts.engine == "auto" and (last or seen > _SLOW_WARN_BYTES):
+            _warn_slow(source, seen)
+        stop = _body_end(segment, start) if last else len(segment)
+        if stop <= start:
+            continue
+        for raw, lines in _segment_raws(
+            pa, segment, start, stop, line, layout, opts, state, source, chunk_rows
+        ):
+            produced = True
+            yield raw
+            line += lines
+    if not produced:  # a header and nothing else (or only blank lines)
+        yield _empty_raw(layout, opts, source, 2)
+
+
+def _segment_raws(
+    pa: Any,
+    data: Any,
+    start: int,
+    stop: int,
+    line: int,
+    layout: _Layout,
+    opts: ReadOptions,
+    state: _State,
+    source: str,
+    chunk_rows: int | None,
+) -> Iterator[tuple[_Raw, int]]:
+    """Raw chunks of the records in ``data[start:stop]``, the first on file line ``line``."""
+    rows = chunk_rows or (_FALLBACK_ROWS if pa is None else stop)  # stop >= rows
+    pending = [(b, rows) for b in _blocks(data, start, stop, rows)]
+    pending.reverse()
+    while pending:
+        block, size = pending.pop()
+        parsed = None
+        if pa is not None:
+            parsed = _arrow_block(pa, block, line, layout, opts, state, source)
+        smaller = next((r for r in _SPLIT_ROWS if r < size), None)
+        if parsed is None and pa is not None and smaller is not None and chunk_rows is None:
+            # not clean: split, so the slow engine reads only a small piece around the problem
+            pieces = list(_blocks(data, block.start, block.end, smaller))
+            if len(pieces) > 1:
+                pending.extend((piece, smaller) for piece in reversed(pieces))
+                continue
+        if parsed is None:
+            raw, lines = _python_block(block, line, layout, opts, source)
+        else:
+            raw, lines = parsed
+            raw.exact = _exact(block, line, layout, opts, source)
+        if block.open_end:
+            raw.open_line = line + lines - 1
+        yield raw, lines
+        line += lines
+
+
+#: Block sizes (rows) a block pyarrow cannot parse is split into, in turn.
+_SPLIT_ROWS = (_FALLBACK_ROWS, 1 << 16, 1 << 12)
+#: Above this size a file read without pyarrow gets a warning saying how to read it faster.
+_SLOW_WARN_BYTES = 50 << 20
+
+
+class SlowReaderWarning(UserWarning):
+    """A large file is read by the standard-library CSV engine (pyarrow is not installed)."""
+
+
+def _warn_slow(source: str, size: int) -> None:
+    if size > _SLOW_WARN_BYTES:
+        msg = (
+            f"{source}: reading {size / 1e6:,.0f} MB with the standard-library CSV engine, "
+            "which is many times slower; pip install 'crimeharm[arrow]' for the fast one"
+        )
+        warnings.warn(msg, SlowReaderWarning, stacklevel=4)
+
+
+def _exact(
+    block: _Block, line: int, layout: _Layout, opts: ReadOptions, source: str
+) -> Callable[[int], _Raw]:
+    """Re-read row ``row`` of a block that pyarrow parsed (one row per line) as text."""
+
+    def parse(row: int) -> _Raw:
+        start, end = _line_span(block, row)
+        one, _ = _python_block(_Block(block.data, start, end), line + row, layout, opts, source)
+        if block.open_end and end == block.end:
+            one.open_line = line + row
+        return one
+
+    return parse
+
+
+def _line_span(block: _Block, row: int) -> tuple[int, int]:
+    """Byte range of line ``row`` (from 0) of a block, found 16 MiB at a time."""
+    seen = 0
+    pos = block.start
+    step = 1 << 24
+    while pos < block.end:
+        stop = min(pos + step, block.end)
+        arr = np.frombuffer(block.data, dtype=np.uint8, count=stop - pos, offset=pos)
+        ends = np.flatnonzero(arr == 10)
+        if seen + ends.size > row:
+            end = pos + int(ends[row - seen]) + 1
+            start = pos + int(ends[row - seen - 1]) + 1 if row > seen else None
+            if start is None:
+                start = (
+                    int(block.data.rfind(b"\n", block.start, pos)) + 1 if pos > block.start else pos
+                )
+                start = max(start, block.start)
+            return start, end
+        seen += ends.size
+        pos = stop
+    last = int(block.data.rfind(b"\n", block.start, block.end)) + 1
+    return max(last, block.start), block.end
+
+
+#: Bytes of a CSV block pyarrow parses at a time; pages already parsed leave the process's
+#: memory (they stay in the page cache), so a large file is never resident as a whole.
+_PIECE_BYTES = 32 << 20
+
+
+def _pieces(block: _Block, size: int) -> Iterator[_Block]:
+    """Whole records of ``block`` in pieces of about ``size`` bytes."""
+    pos = block.start
+    while pos < block.end:
+        end = (
+            block.end if pos + size >= block.end else _last_record_end(block.data, pos, pos + size)
+        )
+        if end <= pos:  # no record ends within the piece: the rest in one
+            end = block.end
+        yield _Block(block.data, pos, end)
+        pos = end
+
+
+def _release(block: _Block) -> None:
+    """Let the kernel drop the mapped pages of ``block`` from this process (a hint only)."""
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        start = block.start - block.start % mmap.PAGESIZE
+        block.data.madvise(mmap.MADV_DONTNEED, start, block.end - start)
+
+
+def _arrow_block(
+    pa: Any,
+    block: _Block,
+    first: int,
+    layout: _Layout,
+    opts: ReadOptions,
+    state: _State,
+    source: str,
+) -> tuple[_Raw, int] | None:
+    """Parse a block with pyarrow: ids as int64 and ISO dates natively where possible."""
+    import pyarrow.csv as pacsv
+
+    text = pa.dictionary(pa.int32(), pa.string())
+    native_dates = opts.date_format is None
+    attempts = [(False, native_dates)]  # ids as text: the id policy reads them (ids.py)
+    if native_dates:
+        attempts.append((False, False))
+    col = [f"c{i}" for i in range(len(layout.names))]
+    while attempts:
+        _, iso = attempts.pop(0)
+        types: dict[str, Any] = {col[i]: text for i in layout.fields.values()}
+        for field in _ID_FIELDS:  # ids as plain text: the id policy reads them (ids.py)
+            if field in layout.fields:
+                types[col[layout.fields[field]]] = pa.string()
+        if iso:
+            types[col[layout.fields["date"]]] = pa.date32()
+        types.update({col[i]: text for i in layout.carried.values()})  # most repeat
+        tables = []
+        lines = 0
+        try:
+            for piece in _pieces(block, _PIECE_BYTES):
+                part = pacsv.read_csv(
+                    pa.BufferReader(pa.py_buffer(piece.view)),
+                    read_options=pacsv.ReadOptions(column_names=col, block_size=4 << 20),
+                    parse_options=pacsv.ParseOptions(
+                        delimiter=opts.delimiter, ignore_empty_lines=False
+                    ),
+                    convert_options=pacsv.ConvertOptions(
+                        column_types=types,
+                        include_columns=list(types),
+                        null_values=_NULL_SPELLINGS,
+                        strings_can_be_null=False,
+                        quoted_strings_can_be_null=False,
+                        check_utf8=True,
+                    ),
+                )
+                # rows are lines unless a quoted value spans lines; a blank line reads as a
+                # row with every field empty: either way the exact engine numbers the rows
+                lines += part.num_rows if piece.find(b'"') < 0 else piece.lines()
+                tables.append(part)
+                _release(piece)
+            else:
+                if not tables:
+                    return None
+                table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+                break
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            continue
+    else:
+        return None
+    del tables
+    rows = table.num_rows
+    arrays = {i: table.column(col[i]) for i in {*layout.fields.values(), *layout.carried.values()}}
+    del table
+    columns, carried = _owned_columns(pa, arrays, layout)
+    if rows != lines or _any_blank_row(columns, carried):
+        return None
+    return _Raw(rows, columns, carried, _names(layout), source, first), lines
+
+
+def _empty_rows(column: Column) -> npt.NDArray[np.bool_]:
+    if isinstance(column, _Ints):
+        return column.null
+    if column.dictionary is not None:
+        import pyarrow.compute as pc
+
+        values = column.dictionary
+        mask = pc.fill_null(pc.equal(values, ""), True) if values.null_count else None
+        if mask is None:
+            mask = pc.equal(values, "") if len(values) else values.is_null()
+        empty = np.append(np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool), True)
+    else:
+        empty = np.array([v is None or v == "" for v in column.table], dtype=bool)
+    return np.asarray(empty[column.index], dtype=bool)
+
+
+def _any_blank_row(columns: Mapping[str, Column], carried: Mapping[str, npt.NDArray[Any]]) -> bool:
+    """Whether some row has every field empty (how pyarrow reads a blank line)."""
+    blank = _empty_rows(columns["offender_id"])
+    if not blank.any():
+        return False
+    for name, column in columns.items():
+        if name != "offender_id":
+            blank = blank & _empty_rows(column)
+    for values in carried.values():
+        blank = blank & (values == "")
+    return bool(blank.any())
+
+
+def _python_block(
+    block: _Block, first: int, layout: _Layout, opts: ReadOptions, source: str
+) -> tuple[_Raw, int]:
+    """Parse a block with the csv module: exact line numbers, malformed and non-UTF-8 rows."""
+    text = bytes(block.view).decode("utf-8", "surrogateescape")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=opts.delimiter)
+    width = len(layout.names)
+    fields = list(layout.fields.items())
+    tables: dict[str, dict[str, int]] = {f: {} for f, _ in fields}
+    index: dict[str, list[int]] = {f: [] for f, _ in fields}
+    carried: dict[str, list[str]] = {n: [] for n in layout.carried}
+    lines: list[int] = []
+    preset: list[int] = []
+    notes: dict[int, tuple[str | None, str, Any]] = {}
+    prev = 0
+    while True:
+        problem: tuple[np.int8, str | None, str, Any] | None = None
+        try:
+            values = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            values = []
+            problem = (_CODE[MALFORMED_LINE], None, f"cannot be read as CSV ({exc})", None)
+        start, prev = prev + 1, reader.line_num
+        if not values and problem is None:
+            continue  # a blank line is not a row
+        row = len(lines)
+        lines.append(first + start - 1)
+        if problem is None and len(values) != width:
+            got = len(values)
+            note = f"expected {width} fields as in the header, got {got}"
+            problem = (_CODE[MALFORMED_LINE], None, note, None)
+        if problem is None:
+            for j, value in enumerate(values):
+                if _SURROGATE.search(value):
+                    raw_bytes = value.encode("utf-8", "surrogateescape")
+                    note = "holds bytes that are not UTF-8"
+                    problem = (_CODE[NOT_UTF8], layout.names[j], note, raw_bytes)
+                    break
+        if problem is not None:
+            preset.append(int(problem[0]))
+            notes[row] = problem[1:]
+            for f, _ in fields:
+                index[f].append(-1)
+            for name in carried:
+                carried[name].append("")
+            continue
+        preset.append(0)
+        for f, pos in fields:
+            table = tables[f]
+            index[f].append(table.setdefault(values[pos], len(table)))
+        for name, pos in layout.carried.items():
+            carried[name].append(values[pos])
+    n = len(lines)
+    columns: dict[str, Column] = {
+        f: _Factor(np.array(index[f], dtype=np.intp), [*tables[f], None]) for f, _ in fields
+    }
+    kept = {k: np.array(v, dtype=np.str_) if v else np.empty(0, "<U1") for k, v in carried.items()}
+    line_arr = np.array(lines, dtype=np.int64)
+    raw = _Raw(
+        n,
+        columns,
+        kept,
+        _names(layout),
+        source,
+        first,
+        lines=line_arr,
+        preset=np.array(preset, dtype=np.int8) if any(preset) else None,
+        notes=notes,
+    )
+    return raw, block.lines()
+
+
+def iter_csv(path: str | Path, *, chunk_rows: int = 1_000_000, **options: Any) -> Iterator[Events]:
+    """Events from a CSV file, ``chunk_rows`` rows at a time (memory stays bounded).
+
+    Options are those of [`ReadOptions`][crimeharm.ReadOptions]. Each chunk's ``dropped`` counts its
+    own excluded rows; ``first_line`` is set so errors name file lines. With ``id_type="auto"`` the
+    first chunk decides the id type; text ids after integer ones raise (read_csv decides over the
+    whole file instead).
+    """
+    opts = ReadOptions.from_keywords(options)
+    rows = _chunk_rows(chunk_rows)
+    return _iter_csv(path, opts, rows)
+
+
+def _iter_csv(path: str | Path, opts: ReadOptions, rows: int) -> Iterator[Events]:
+    source = sources.source_name(path)
+    with sources.open_stream(path) as data:  # a pipe or a compressed file: a piece at a time
+        yield from _iterate(lambda state: _csv_raws(data, source, opts, rows, state), opts)
+
+
+def read_csv(path: str | Path, *, chunk_rows: int | None = None, **options: Any) -> Events:
+    """Events from a CSV file (UTF-8, header line; options of
+    [`ReadOptions`][crimeharm.ReadOptions]).
+
+    ``path`` may be compressed (``.gz``, ``.bz2``, ``.zst``, ...), a named pipe, or ``"-"`` for
+    standard input (``.sources``). The same events as joining [`iter_csv`][crimeharm.iter_csv]
+    chunks. ``chunk_rows=None`` reads the file as one block where pyarrow parses it cleanly
+    (fastest); a block it cannot parse is split until only a small piece goes to the exact engine.
+    """
+    opts = ReadOptions.from_keywords(options)
+    rows = None if chunk_rows is None else _chunk_rows(chunk_rows)
+    source = sources.source_name(path)
+    with sources.open_bytes(path) as data:
+        return _read_all(lambda state: _csv_raws(data, source, opts, rows, state), opts)
