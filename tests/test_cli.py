@@ -1167,7 +1167,6 @@ def test_error_messages_never_print_an_id(
     assert "777101" not in out + err
 
 
-@pytest.mark.xfail(reason="the reader's message lists the first row as column names (io branch)")
 def test_a_file_without_its_header_row_is_an_error_that_prints_no_id(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
