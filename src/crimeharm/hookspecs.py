@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from .kernels import KernelProvider
     from .plugins import DecayProvider, SchemeProvider, ScorerProvider
 
 __all__ = ["PROJECT", "hookimpl", "hookspec"]
@@ -55,5 +56,18 @@ def crimeharm_register_scorers() -> list[ScorerProvider]:
         ``score(events, scheme, *, as_of, **options)`` method, as :class:`crimeharm.RFGModel`).
 
     .. versionadded:: 0.1.0
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def crimeharm_register_kernels() -> list[KernelProvider]:
+    """Array kernels this plugin provides (grouping and exact per-group totals).
+
+    :return: a list of :class:`crimeharm.kernels.KernelProvider` (a name and a ``factory()``
+        returning an object with ``group``, ``totals`` and ``aggregate`` as the numpy
+        reference :class:`crimeharm.kernels.reference.NumpyKernel`, giving the same integers).
+
+    .. versionadded:: 0.2.0
     """
     raise NotImplementedError

@@ -22,6 +22,7 @@ from . import hookspecs
 from .core.decay import Decay, decay_table
 from .core.schemes import WeightScheme
 from .errors import CrimeHarmError, PluginError, PluginWarning, UnknownNameError
+from .kernels import KernelProvider
 
 __all__ = [
     "DISABLE_ENV",
@@ -113,6 +114,7 @@ class Registry:
         self._schemes: dict[str, _Entry] | None = None
         self._decays: dict[str, _Entry] | None = None
         self._scorers: dict[str, _Entry] | None = None
+        self._kernels: dict[str, _Entry] | None = None
         self._loaded: dict[tuple[str, tuple[tuple[str, Any], ...]], WeightScheme] = {}
 
     @property
@@ -152,7 +154,7 @@ class Registry:
             self._invalidate()
 
     def _invalidate(self) -> None:
-        self._schemes = self._decays = self._scorers = None
+        self._schemes = self._decays = self._scorers = self._kernels = None
         self._loaded.clear()
 
     def _collect(self, hook_name: str) -> dict[str, _Entry]:
@@ -207,6 +209,25 @@ class Registry:
             if self._scorers is None:
                 self._scorers = self._collect("crimeharm_register_scorers")
             return self._scorers
+
+    def kernels(self) -> dict[str, _Entry]:
+        """Kernel entries by name (``crimeharm.kernels.get_kernel`` resolves built-ins itself)."""
+        with self._lock:
+            if self._kernels is None:
+                self._kernels = self._collect("crimeharm_register_kernels")
+            return self._kernels
+
+    def get_kernel(self, name: str) -> Any:
+        """A kernel by name, built by its provider's factory."""
+        entry = _lookup(self.kernels(), name, "kernel")
+        kernel = entry.provider.factory()
+        if not all(callable(getattr(kernel, m, None)) for m in ("group", "totals", "aggregate")):
+            msg = (
+                f"crimeharm plugin {entry.plugin!r}: kernel {name!r} must provide group(), "
+                f"totals() and aggregate() (got {type(kernel).__name__})"
+            )
+            raise PluginError(msg)
+        return kernel
 
     def get_scheme(self, name: str, **options: Any) -> WeightScheme:
         """The scheme registered as ``name``, loaded once per set of options."""
@@ -290,13 +311,18 @@ class Registry:
 
 
 def _kind(hook_name: str) -> str:
+    if "kernel" in hook_name:
+        return "kernel"
     if "scorer" in hook_name:
         return "scorer"
     return "weight scheme" if "scheme" in hook_name else "decay"
 
 
 def _provider_name(item: Any, plugin: str, hook_name: str) -> str:
-    if "scorer" in hook_name:
+    if "kernel" in hook_name:
+        ok = isinstance(item, KernelProvider)
+        expected = "KernelProvider"
+    elif "scorer" in hook_name:
         ok = isinstance(item, ScorerProvider)
         expected = "ScorerProvider"
     elif "scheme" in hook_name:

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..core.decay import ExponentialDecay, LinearDecay, NoDecay, StepDecay
 from ..hookspecs import hookimpl
+from ..kernels import KernelProvider, get_kernel
 from ..plugins import DecayProvider, SchemeProvider, ScorerProvider
 from .cchi import SOURCE, load_cchi_2020
 
@@ -72,5 +73,16 @@ def crimeharm_register_scorers() -> list[ScorerProvider]:
             "rfgv",
             _rfgv,
             "RFG plus distinct victims; eligible with 2+ victims in the window (as MATAC)",
+        ),
+    ]
+
+
+@hookimpl
+def crimeharm_register_kernels() -> list[KernelProvider]:
+    """numpy (the reference) and numba (``crimeharm[fast]``, every core)."""
+    return [
+        KernelProvider("numpy", partial(get_kernel, "numpy"), "numpy only: the reference"),
+        KernelProvider(
+            "numba", partial(get_kernel, "numba"), "compiled, every core (crimeharm[fast])"
         ),
     ]
