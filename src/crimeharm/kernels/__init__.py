@@ -141,4 +141,5 @@ def get_kernel(name: str | None = None, *, rows: int | None = None) -> Kernel:
         available = ", ".join(sorted({"numpy", "numba", *kernels}))
         msg = f"unknown kernel {name!r}; available: {available}"
         raise ParameterError(msg)
-    return REGISTRY.get_kernel(name)
+    kernel: Kernel = REGISTRY.get_kernel(name)
+    return kernel

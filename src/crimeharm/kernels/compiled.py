@@ -52,7 +52,7 @@ _MAX_ROWS = 2**31 - 1  # local group ids are int32
 _jit = numba.njit(cache=True, nogil=True)
 
 
-@_jit  # type: ignore[misc]
+@_jit
 def _mix(k: np.uint64) -> np.uint64:  # pragma: no cover - compiled
     """A 64-bit finaliser (murmur3's fmix64): every key bit moves every hash bit."""
     k ^= k >> _S33
@@ -63,30 +63,15 @@ def _mix(k: np.uint64) -> np.uint64:  # pragma: no cover - compiled
     return k
 
 
-@_jit  # type: ignore[misc]
+@_jit
 def _histogram(keys, start, stop, shift, hist):  # type: ignore[no-untyped-def]  # pragma: no cover
     """Rows of ``[start, stop)`` per partition (the top bits of the key's hash)."""
     for i in range(start, stop):
         hist[_mix(keys[i]) >> shift] += 1
 
 
-@_jit  # type: ignore[misc]
-def _scatter(
-    keys,
-    start,
-    stop,
-    shift,
-    offset,
-    skey,
-    srow,
-    value,
-    age,
-    counted,
-    with_totals,
-    with_counted,
-    sval,
-    sage,
-):  # type: ignore[no-untyped-def]  # pragma: no cover
+@_jit
+def _scatter(keys, start, stop, shift, offset, skey, srow, value, age, counted, with_totals, with_counted, sval, sage):  # type: ignore[no-untyped-def]  # noqa: E501  # pragma: no cover  # fmt: skip
     """Copy the keys, row numbers (and values, ages) of ``[start, stop)`` to their partitions.
 
     An uncounted row's value is copied as -1.0 (contributions are >= 0).
@@ -103,14 +88,14 @@ def _scatter(
         offset[p] = o + 1
 
 
-@_jit  # type: ignore[misc]
+@_jit
 def _split(v):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """``(whole, frac)`` of one contribution, as :func:`.summation.split_exact` rounds it."""
     w = np.floor(v)
     return np.int64(w), np.int64(np.rint((v - w) * _SCALE))
 
 
-@_jit  # type: ignore[misc]
+@_jit
 def _build(skey, srow, bounds, p0, p1, label, with_label, sval, sage, with_totals):  # type: ignore[no-untyped-def]  # pragma: no cover
     """Group (and total) partitions ``[p0, p1)``, each with a small cache-resident hash table.
 
@@ -182,14 +167,14 @@ def _build(skey, srow, bounds, p0, p1, label, with_label, sval, sage, with_total
     return rep, whole, frac, count, young, old
 
 
-@_jit  # type: ignore[misc]
+@_jit
 def _offset_labels(keys, label, shift, offset_of_part, start, stop):  # type: ignore[no-untyped-def]  # pragma: no cover
     """``label[i] += offset_of_part[partition of row i]``: local ids to global ones."""
     for i in range(start, stop):
         label[i] += offset_of_part[_mix(keys[i]) >> shift]
 
 
-@_jit  # type: ignore[misc]
+@_jit
 def _totals_slice(label, value, age, lo, hi, whole, frac, count, young, old):  # type: ignore[no-untyped-def]  # pragma: no cover
     """Totals of the rows whose label is in ``[lo, hi)``, into the output arrays."""
     for i in range(label.size):
@@ -213,8 +198,8 @@ def _totals_slice(label, value, age, lo, hi, whole, frac, count, young, old):  #
 
 def _spans(n: int, parts: int) -> list[tuple[int, int]]:
     """``[0, n)`` in ``parts`` contiguous spans (some may be empty)."""
-    step = -(-n // parts) if parts else n
-    return [(min(a, n), min(a + step, n)) for a in range(0, parts * step, step)]
+    step = max(1, -(-n // max(parts, 1)))
+    return [(min(a, n), min(a + step, n)) for a in range(0, max(parts, 1) * step, step)]
 
 
 def _threads_for(rows: int, threads: int | None) -> int:

@@ -1,0 +1,199 @@
+"""Kernels: the compiled kernel gives the numpy reference's integers, group for group."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import crimeharm.kernels as kernels
+from crimeharm.errors import ParameterError
+from crimeharm.kernels import GroupTotals, get_kernel, threads
+from crimeharm.kernels.reference import KERNEL as NUMPY
+
+HAVE_NUMBA = kernels.compiled_available()
+needs_numba = pytest.mark.skipif(not HAVE_NUMBA, reason="numba not installed (crimeharm[fast])")
+
+
+def by_key(
+    distinct: npt.NDArray[Any], totals: GroupTotals
+) -> dict[Any, tuple[int, int, int, int, int]]:
+    """Totals keyed by group key: label numbering is free, the integers are not."""
+    rows = zip(
+        distinct.tolist(),
+        totals.harm.whole.tolist(),
+        totals.harm.frac.tolist(),
+        totals.count.tolist(),
+        totals.min_age.tolist(),
+        totals.max_age.tolist(),
+        strict=True,
+    )
+    return {k: tuple(v) for k, *v in rows}  # type: ignore[misc]
+
+
+def events(draw: st.DrawFn, keys: st.SearchStrategy[Any]) -> tuple[Any, Any, Any, Any]:
+    n = draw(st.integers(0, 300))
+    pool = draw(st.lists(keys, min_size=1, max_size=40, unique=True))
+    idx = draw(st.lists(st.integers(0, len(pool) - 1), min_size=n, max_size=n))
+    key = np.array([pool[i] for i in idx]) if n else np.array(pool[:0])
+    value = np.array(
+        draw(st.lists(st.floats(0, 6000, allow_nan=False), min_size=n, max_size=n)), dtype=float
+    )
+    age = np.array(draw(st.lists(st.integers(0, 3650), min_size=n, max_size=n)), dtype=np.int64)
+    counted = np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)), dtype=bool)
+    return key, value, age, counted
+
+
+int_keys = st.integers(-(2**63), 2**63 - 1)
+str_keys = st.one_of(
+    st.from_regex(r"P-[0-9]{7}", fullmatch=True),  # packs into one uint64
+    st.text(min_size=0, max_size=14),  # long or non-ASCII: hashed and verified
+)
+
+
+def check_group(kernel: Any, key: npt.NDArray[Any]) -> None:
+    label, distinct = kernel.group(key)
+    assert label.dtype == np.intp
+    assert label.shape == key.shape
+    assert np.array_equal(distinct[label], key)
+    assert len(set(distinct.tolist())) == distinct.size == len(set(key.tolist()))
+    assert distinct.dtype == key.dtype
+
+
+def check_same(key: Any, value: Any, age: Any, counted: Any, kernel: Any) -> None:
+    ref = NUMPY.aggregate(key, value, age, counted=counted)
+    got = kernel.aggregate(key, value, age, counted=counted, with_label=True)
+    assert by_key(got[0], got[1]) == by_key(ref[0], ref[1])
+    assert got[2] is not None
+    assert np.array_equal(got[0][got[2]], key)
+    label, distinct = kernel.group(key)
+    totals = kernel.totals(label, distinct.size, value, age)
+    ref_totals = NUMPY.totals(label, distinct.size, value, age)
+    assert by_key(distinct, totals) == by_key(distinct, ref_totals)
+    # harm is a function of the integers alone: the same floats
+    assert np.array_equal(totals.harm.to_float(), ref_totals.harm.to_float())
+
+
+@given(st.data())
+def test_numpy_aggregate_is_group_then_totals(data: st.DataObject) -> None:
+    key, value, age, counted = events(data.draw, int_keys)
+    check_group(NUMPY, key)
+    distinct, totals, label = NUMPY.aggregate(key, value, age, counted=counted, with_label=True)
+    assert label is not None
+    keep = counted
+    expected = NUMPY.totals(label[keep], distinct.size, value[keep], age[keep])
+    assert by_key(distinct, totals) == by_key(distinct, expected)
+    assert int(totals.count.sum()) == int(counted.sum())
+
+
+@needs_numba
+@settings(max_examples=60, deadline=None)
+@given(st.data(), st.sampled_from([int_keys, str_keys]))
+def test_compiled_equals_numpy_on_random_keys(
+    data: st.DataObject, keys: st.SearchStrategy[Any]
+) -> None:
+    key, value, age, counted = events(data.draw, keys)
+    kernel = get_kernel("numba")
+    check_group(kernel, key)
+    check_same(key, value, age, counted, kernel)
+
+
+def big(n: int, groups: int, seed: int) -> tuple[Any, Any, Any]:
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(-(2**62), 2**62, groups)
+    key = ids[rng.integers(0, groups, n)]
+    value = rng.random(n) * 5475.0 * 0.5 ** (rng.integers(0, 1826, n) / 365)
+    return key, value, rng.integers(0, 1826, n).astype(np.int32)
+
+
+@needs_numba
+@pytest.mark.parametrize(
+    ("n", "groups"), [(200_000, 1), (200_000, 200_000 * 4), (300_000, 20_000)], ids=str
+)
+def test_compiled_equals_numpy_on_large_inputs(n: int, groups: int) -> None:
+    key, value, age = big(n, groups, n + groups)
+    counted = np.arange(n) % 7 != 0
+    check_same(key, value, age, counted, get_kernel("numba"))
+    strings = np.char.add("P-", (np.abs(key) % 10_000_000).astype("U7"))
+    check_same(strings, value, age, None, get_kernel("numba"))
+
+
+@needs_numba
+def test_many_threads_equal_one_thread() -> None:
+    key, value, age = big(400_000, 30_000, 7)
+    kernel = get_kernel("numba")
+    results = [kernel.aggregate(key, value, age, threads=t) for t in (1, 2, 3, 8)]
+    first = by_key(results[0][0], results[0][1])
+    for distinct, totals, _ in results[1:]:
+        assert by_key(distinct, totals) == first
+
+
+@pytest.mark.parametrize("name", ["numpy", pytest.param("numba", marks=needs_numba)])
+def test_empty_input_and_one_group(name: str) -> None:
+    kernel = get_kernel(name)
+    none = np.array([], dtype=np.int64)
+    distinct, totals, _ = kernel.aggregate(none, none.astype(float), none)
+    assert distinct.size == 0
+    assert totals.count.size == 0
+    one = np.full(100_000, 5, dtype=np.int64)
+    distinct, totals, _ = kernel.aggregate(one, np.full(one.size, 0.25), one)
+    assert distinct.tolist() == [5]
+    assert totals.count.tolist() == [one.size]
+    assert totals.harm.to_float().tolist() == [0.25 * one.size]
+
+
+def test_get_kernel_picks_numpy_for_small_or_unsized_inputs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(kernels.KERNEL_ENV_VAR, raising=False)
+    assert get_kernel().name == "numpy"
+    assert get_kernel(rows=10).name == "numpy"
+    expected = "numba" if HAVE_NUMBA else "numpy"
+    assert get_kernel(rows=kernels.COMPILED_MIN_ROWS).name == expected
+    monkeypatch.setenv(kernels.KERNEL_ENV_VAR, "numpy")
+    assert get_kernel(rows=10**9).name == "numpy"
+    with pytest.raises(ParameterError, match="unknown kernel 'nope'; available: numba, numpy"):
+        get_kernel("nope")
+
+
+def test_thread_count_sources(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(threads.ENV_VAR, raising=False)
+    assert threads.num_threads() == threads.available_cores()
+    monkeypatch.setenv(threads.ENV_VAR, "3")
+    assert threads.num_threads() == 3
+    assert threads.num_threads(5) == 5
+    with threads.thread_limit(2) as count:
+        assert count == threads.num_threads() == 2
+    assert threads.num_threads() == 3
+    threads.set_num_threads(4)
+    try:
+        assert threads.num_threads() == 4
+    finally:
+        threads.set_num_threads(None)
+    for bad in ("0", "two", "-1", "1.5"):
+        monkeypatch.setenv(threads.ENV_VAR, bad)
+        with pytest.raises(ParameterError, match="CRIMEHARM_NUM_THREADS must be a whole number"):
+            threads.num_threads()
+    for value in (0, True, 2.0):
+        with pytest.raises(ParameterError, match="threads must be a whole number"):
+            threads.num_threads(value)  # type: ignore[arg-type]
+
+
+def test_the_cli_on_a_small_file_never_imports_numba(tmp_path: Any) -> None:
+    path = tmp_path / "events.csv"
+    path.write_text("offender_id,offence_code,date\n1,105/01,2023-01-01\n2,105/01,2022-06-01\n")
+    code = (
+        "import sys\n"
+        "from crimeharm.cli import main\n"
+        f"rc = main(['rank', {str(path)!r}, '--as-of', '2023-07-18', '--top', '2'])\n"
+        "assert 'numba' not in sys.modules, 'numba was imported'\n"
+        "sys.exit(rc)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
