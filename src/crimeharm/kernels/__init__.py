@@ -32,8 +32,10 @@ __all__ = [
 ]
 
 #: Rows from which ``get_kernel(rows=...)`` picks the compiled kernel (when installed): below,
-#: loading its cached machine code (about 0.3 s once per process) costs more than it saves.
-COMPILED_MIN_ROWS = 1 << 21
+#: importing numba and loading the cached machine code (about 1.1 s once per process, 4 s on
+#: the very first call after install) costs more than it saves on one pass (docs/performance.md).
+#: Loops that call the kernel many times should pass their total rows.
+COMPILED_MIN_ROWS = 1 << 24
 #: Environment variable naming the kernel to use (``numpy``, ``numba``, ``auto``).
 KERNEL_ENV_VAR = "CRIMEHARM_KERNEL"
 

@@ -15,7 +15,8 @@ How it runs (``T`` = :func:`.threads.num_threads`):
 String keys of at most 9 ASCII characters (``"P-0012345"``) are packed into one uint64
 (:func:`.hashing.pack_ascii`, injective); other strings are grouped by the numpy reference.
 The loops are compiled with ``cache=True``: the first call after installing pays the compile
-(about 5 s), later processes load the cache (about 0.5 s; see docs/performance.md). Importing
+(about 3 s), later processes load the cache (about 0.5 s, plus 0.6 s to import numba; see
+docs/performance.md). Importing
 this module imports numba: :func:`crimeharm.kernels.get_kernel` does so only for large inputs.
 """
 
