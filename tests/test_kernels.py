@@ -197,3 +197,34 @@ def test_the_cli_on_a_small_file_never_imports_numba(tmp_path: Any) -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
+
+
+@needs_numba
+@pytest.mark.parametrize("strings", [False, True], ids=["int ids", "string ids"])
+def test_score_with_the_compiled_kernel_equals_numpy(
+    monkeypatch: pytest.MonkeyPatch, strings: bool
+) -> None:
+    import crimeharm as ch
+    from crimeharm.testing import assert_scores_equal
+
+    rng = np.random.default_rng(11)
+    n = 150_000
+    ids = rng.integers(0, 2**40, n // 6)[rng.integers(0, n // 6, n)]
+    events = ch.Events(
+        offender_id=np.char.add("P-", (ids % 10**7).astype("U7")) if strings else ids,
+        offence_code=rng.choice(np.array(["105/01", "008/01", "028/01", "XXX/XX"]), n),
+        date=np.datetime64("2023-07-18") - rng.integers(-5, 2500, n).astype("timedelta64[D]"),
+    )
+    kw: dict[str, Any] = {
+        "as_of": "2023-07-18",
+        "window_days": 1826,
+        "decay": ch.get_decay("exponential", half_life_days=365),
+        "on_unknown": "fallback",
+        "fallback_weight": 3.0,
+    }
+    monkeypatch.setenv(kernels.KERNEL_ENV_VAR, "numpy")
+    reference = ch.score(events, "cchi-2020", **kw)
+    monkeypatch.setenv(kernels.KERNEL_ENV_VAR, "numba")
+    compiled = ch.score(events, "cchi-2020", **kw)
+    assert_scores_equal(compiled, reference, rtol=0.0)
+    assert compiled.report == reference.report

@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import ParameterError, UnknownCodeError
+from ..kernels import get_kernel
 from ..kernels.hashing import (
     PARALLEL_MIN,
     Scratch,
@@ -466,19 +467,28 @@ def _aggregate(
         return column if rows is None else column[rows]
 
     ids = pick(events.offender_id)
-    label, distinct = group_unordered(ids)
-    size = int(distinct.size)
     v = pick(value)
     a = pick(age)
-    # bincount and ufunc.at hold the GIL; sorting the ids (which drops it) runs meanwhile
-    threaded = workers() > 1 and size >= PARALLEL_MIN // 4
-    sorting = pool().submit(np.argsort, distinct, kind="stable") if threaded else None
-    harm = group_sums(label, v, size)
-    count = np.bincount(label, minlength=size).astype(np.int64, copy=False)
-    youngest = np.full(size, np.iinfo(a.dtype).max, dtype=a.dtype)
-    oldest = np.full(size, np.iinfo(a.dtype).min, dtype=a.dtype)
-    np.minimum.at(youngest, label, a)
-    np.maximum.at(oldest, label, a)
+    kernel = get_kernel(rows=ids.size)
+    sorting = None
+    if kernel.name != "numpy":  # the compiled kernel: group and total in one pass
+        distinct, totals, got = kernel.aggregate(ids, v, a, with_label=events.victim_id is not None)
+        label = np.empty(0, dtype=np.intp) if got is None else got
+        size = int(distinct.size)
+        harm, count = totals.harm.to_float(), totals.count
+        youngest, oldest = totals.min_age, totals.max_age
+    else:
+        label, distinct = group_unordered(ids)
+        size = int(distinct.size)
+        # bincount and ufunc.at hold the GIL; sorting the ids (which drops it) runs meanwhile
+        threaded = workers() > 1 and size >= PARALLEL_MIN // 4
+        sorting = pool().submit(np.argsort, distinct, kind="stable") if threaded else None
+        harm = group_sums(label, v, size)
+        count = np.bincount(label, minlength=size).astype(np.int64, copy=False)
+        youngest = np.full(size, np.iinfo(a.dtype).max, dtype=a.dtype)
+        oldest = np.full(size, np.iinfo(a.dtype).min, dtype=a.dtype)
+        np.minimum.at(youngest, label, a)
+        np.maximum.at(oldest, label, a)
     order = np.argsort(distinct, kind="stable") if sorting is None else sorting.result()
     distinct, harm, count = distinct[order], harm[order], count[order]
     youngest, oldest = youngest[order], oldest[order]
