@@ -228,3 +228,21 @@ def test_score_with_the_compiled_kernel_equals_numpy(
     compiled = ch.score(events, "cchi-2020", **kw)
     assert_scores_equal(compiled, reference, rtol=0.0)
     assert compiled.report == reference.report
+
+
+@given(
+    st.lists(st.tuples(st.floats(0, 1e4), st.floats(0, 1e4), st.floats(0, 1)), max_size=80),
+    st.integers(1, 10),
+)
+def test_top_candidates_hold_the_top_n_of_every_setting_in_between(
+    rows: list[tuple[float, float, float]], n: int
+) -> None:
+    from crimeharm.kernels.bounds import top_candidates
+
+    lower = np.array([min(a, b) for a, b, _ in rows])
+    upper = np.array([max(a, b) for a, b, _ in rows])
+    between = lower + np.array([t for *_, t in rows]) * (upper - lower)
+    candidates = set(top_candidates(lower, upper, n).tolist())
+    if between.size:
+        nth = np.sort(between)[::-1][min(n, between.size) - 1]
+        assert set(np.flatnonzero(between >= nth).tolist()) <= candidates
