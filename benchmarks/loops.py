@@ -5,7 +5,9 @@
 
 - sweep: the top 100 under 50 exponential half-lives (100 .. 1080 days, 20-day steps; window
   1826 days): ``ch.sweep`` against the same loop in polars and duckdb, each reusing what does
-  not change between settings (rows in the window, each row's weight and age, computed once).
+  not change between settings (rows in the window, each row's weight and age, computed once
+  per loop, inside the timing, as ``ch.sweep`` does). Every row starts from the events in
+  memory (a frame, a native duckdb table, ``ch.Events``), built in setup.
 - bootstrap: ``ch.bootstrap_ranks`` with ``--boot`` replicates (each draws as many counted rows
   as there are, with replacement, rescores every offender and ranks the top 100 of the full
   data) against the same loop in polars (``sample(with_replacement=True)`` + ``group_by``) and
@@ -37,13 +39,6 @@ HALF_LIVES = tuple(float(h) for h in range(100, 1100, 20))  # 50 settings
 TOP_N = harmv1.TOP_N
 
 
-def _prepared(data: harmv1.Data) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rows in the window: offender id, weight and age (setup shared by the peers, untimed)."""
-    age = (harmv1.AS_OF - data.array("date")).astype(np.int64)
-    keep = (age >= 0) & (age < harmv1.WINDOW_DAYS)
-    return data.array("offender_id")[keep], data.weights[data.array("code_idx")][keep], age[keep]
-
-
 def ch_sweep(data: harmv1.Data) -> Callable[[], list[np.ndarray]]:
     import crimeharm as ch
 
@@ -69,13 +64,43 @@ def ch_sweep(data: harmv1.Data) -> Callable[[], list[np.ndarray]]:
     return run
 
 
+def _raw_polars(data: harmv1.Data) -> tuple[Any, Any]:
+    """Events (offender id, code, date) and the weight table as polars frames (setup)."""
+    import polars as pl
+
+    events = pl.DataFrame(
+        {
+            "offender_id": data.array("offender_id"),
+            "offence_code": data.codes[data.array("code_idx")],
+            "date": data.array("date"),
+        }
+    )
+    weights = pl.DataFrame({"offence_code": data.codes, "weight": data.weights})
+    return events, weights
+
+
+def _polars_window(events: Any, weights: Any) -> Any:
+    """Rows in the window with their weight and age (done once per loop, timed)."""
+    import polars as pl
+
+    as_of = pl.lit(harmv1.AS_OF.astype("datetime64[D]")).cast(pl.Date)
+    return (
+        events.lazy()
+        .with_columns(age=(as_of - pl.col("date")).dt.total_days())
+        .filter((pl.col("age") >= 0) & (pl.col("age") < harmv1.WINDOW_DAYS))
+        .join(weights.lazy(), on="offence_code")
+        .select("offender_id", "weight", "age")
+        .collect()
+    )
+
+
 def polars_sweep(data: harmv1.Data) -> Callable[[], list[np.ndarray]]:
     import polars as pl
 
-    ids, weight, age = _prepared(data)
-    frame = pl.DataFrame({"offender_id": ids, "weight": weight, "age": age})
+    events, weights = _raw_polars(data)
 
     def run() -> list[np.ndarray]:
+        frame = _polars_window(events, weights)
         out = []
         for h in HALF_LIVES:
             top = (
@@ -92,16 +117,41 @@ def polars_sweep(data: harmv1.Data) -> Callable[[], list[np.ndarray]]:
     return run
 
 
-def duckdb_sweep(data: harmv1.Data) -> Callable[[], list[np.ndarray]]:
+def _duckdb_events(data: harmv1.Data) -> Any:
+    """A duckdb connection with native tables ``events`` and ``weights`` (setup)."""
     import duckdb
     import pyarrow as pa
 
-    ids, weight, age = _prepared(data)
     con = duckdb.connect()
-    con.register("src", pa.table({"offender_id": ids, "weight": weight, "age": age}))
-    con.execute("CREATE TABLE ev AS SELECT * FROM src")
+    con.register(
+        "src",
+        pa.table(
+            {
+                "offender_id": data.array("offender_id"),
+                "offence_code": data.codes[data.array("code_idx")],
+                "date": data.array("date"),
+            }
+        ),
+    )
+    con.register("w", pa.table({"offence_code": data.codes, "weight": data.weights}))
+    con.execute("CREATE TABLE events AS SELECT * FROM src")
+    con.execute("CREATE TABLE weights AS SELECT * FROM w")
+    return con
+
+
+_DUCKDB_WINDOW = f"""
+    CREATE OR REPLACE TEMP TABLE ev AS
+    SELECT offender_id, weight, DATE '{harmv1.AS_OF}' - date AS age
+    FROM events JOIN weights USING (offence_code)
+    WHERE DATE '{harmv1.AS_OF}' - date BETWEEN 0 AND {harmv1.WINDOW_DAYS - 1}
+"""
+
+
+def duckdb_sweep(data: harmv1.Data) -> Callable[[], list[np.ndarray]]:
+    con = _duckdb_events(data)
 
     def run() -> list[np.ndarray]:
+        con.execute(_DUCKDB_WINDOW)
         out = []
         for h in HALF_LIVES:
             rows = con.execute(
@@ -143,11 +193,12 @@ def ch_boot(data: harmv1.Data, replicates: int) -> Callable[[], Any]:
 def polars_boot(data: harmv1.Data, replicates: int) -> Callable[[], Any]:
     import polars as pl
 
-    ids, weight, age = _prepared(data)
-    harm = weight * 0.5 ** (age / harmv1.HALF_LIFE_DAYS)
-    frame = pl.DataFrame({"offender_id": ids, "harm": harm})
+    events, weights = _raw_polars(data)
 
     def run() -> Any:
+        frame = _polars_window(events, weights).select(
+            "offender_id", harm=pl.col("weight") * 0.5 ** (pl.col("age") / harmv1.HALF_LIFE_DAYS)
+        )
         full = frame.group_by("offender_id").agg(pl.col("harm").sum())
         tracked = full.sort(["harm", "offender_id"], descending=[True, False]).head(TOP_N)
         ranks = []
@@ -166,17 +217,16 @@ def polars_boot(data: harmv1.Data, replicates: int) -> Callable[[], Any]:
 
 
 def duckdb_boot(data: harmv1.Data, replicates: int) -> Callable[[], Any]:
-    import duckdb
-    import pyarrow as pa
 
-    ids, weight, age = _prepared(data)
-    harm = weight * 0.5 ** (age / harmv1.HALF_LIFE_DAYS)
-    con = duckdb.connect()
-    con.register("src", pa.table({"offender_id": ids, "harm": harm}))
-    con.execute("CREATE TABLE ev AS SELECT row_number() OVER () - 1 AS r, * FROM src")
-    m = ids.size
+    con = _duckdb_events(data)
 
     def run() -> Any:
+        con.execute(_DUCKDB_WINDOW)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE ev AS SELECT row_number() OVER () - 1 AS r, "
+            f"offender_id, weight * pow(0.5, age / {harmv1.HALF_LIFE_DAYS}) AS harm FROM ev"
+        )
+        m = con.execute("SELECT count(*) FROM ev").fetchone()[0]  # type: ignore[index]
         tracked = con.execute(
             "SELECT offender_id FROM ev GROUP BY offender_id "
             f"ORDER BY sum(harm) DESC, offender_id LIMIT {TOP_N}"

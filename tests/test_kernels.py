@@ -246,3 +246,31 @@ def test_top_candidates_hold_the_top_n_of_every_setting_in_between(
     if between.size:
         nth = np.sort(between)[::-1][min(n, between.size) - 1]
         assert set(np.flatnonzero(between >= nth).tolist()) <= candidates
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data(), st.integers(1, 6))
+def test_sweep_candidates_give_every_settings_exact_top_n(data: st.DataObject, n: int) -> None:
+    from crimeharm.kernels.bounds import _all_groups, sweep_candidates
+
+    rows = data.draw(st.integers(0, 200))
+    groups = data.draw(st.integers(1, 30))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    label = rng.integers(0, groups, rows).astype(np.intp)
+    weight = rng.choice([0.0, 1.0, 19.0, 365.0, 5475.0], rows)
+    age = rng.integers(-20, 400, rows).astype(np.int64)
+    eligible = age >= 0
+    tables = [
+        np.append(0.5 ** (np.arange(length) / half_life), 0.0)
+        for length in data.draw(st.lists(st.sampled_from([30, 200, 365]), min_size=1, max_size=12))
+        for half_life in (data.draw(st.sampled_from([10.0, 100.0, 1000.0])),)
+    ]
+    fast = sweep_candidates(label, groups, weight, eligible, age, tables, n)
+    full = _all_groups(label, groups, weight, eligible, age, tables)
+
+    def top(found: tuple[Any, Any]) -> list[tuple[float, int]]:
+        g, h = found
+        return sorted(zip((-h).tolist(), g.tolist(), strict=True))[:n]
+
+    for got, want in zip(fast, full, strict=True):
+        assert top(got) == top(want)

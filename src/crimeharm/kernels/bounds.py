@@ -14,26 +14,113 @@ import numpy.typing as npt
 
 from ..errors import ParameterError
 
-__all__ = ["top_candidates"]
+__all__ = ["SETTINGS_PER_BLOCK", "sweep_candidates", "top_candidates"]
 
 
-def top_candidates(
-    lower: npt.NDArray[np.float64], upper: npt.NDArray[np.float64], n: int
-) -> npt.NDArray[np.intp]:
+def top_candidates(lower: npt.ArrayLike, upper: npt.ArrayLike, n: int) -> npt.NDArray[np.intp]:
     """Indices of the groups whose ``upper`` bound reaches the n-th largest ``lower`` bound.
 
     ``lower <= upper`` element-wise (harm under the settings at both ends). Every group of
     the top ``n`` under any setting between the two is among the indices (ascending).
     """
-    lower = np.asarray(lower, dtype=np.float64)
-    upper = np.asarray(upper, dtype=np.float64)
-    if lower.shape != upper.shape or lower.ndim != 1:
-        msg = f"lower and upper must be 1-D of one length (got {lower.shape}, {upper.shape})"
+    lo = np.asarray(lower, dtype=np.float64)
+    hi = np.asarray(upper, dtype=np.float64)
+    if lo.shape != hi.shape or lo.ndim != 1:
+        msg = f"lower and upper must be 1-D of one length (got {lo.shape}, {hi.shape})"
         raise ParameterError(msg)
     if n < 1:
         msg = f"n must be at least 1 (got {n})"
         raise ParameterError(msg)
-    if lower.size <= n:
-        return np.arange(lower.size, dtype=np.intp)
-    threshold = np.partition(lower, lower.size - n)[lower.size - n]  # the n-th largest
-    return np.flatnonzero(upper >= threshold).astype(np.intp, copy=False)
+    if lo.size <= n:
+        return np.arange(lo.size, dtype=np.intp)
+    threshold = np.partition(lo, lo.size - n)[lo.size - n]  # the n-th largest
+    return np.flatnonzero(hi >= threshold).astype(np.intp, copy=False)
+
+
+#: Settings bounded together: adjacent settings (ordered by total decay mass) share bounds.
+SETTINGS_PER_BLOCK = 8
+_MARGIN = 1e-9  # relative slack on float bounds (their rounding is far below this)
+
+
+def sweep_candidates(
+    label: npt.NDArray[np.intp],
+    size: int,
+    weight: npt.NDArray[np.float64],
+    eligible: npt.NDArray[np.bool_],
+    age: npt.NDArray[np.int64],
+    tables: list[npt.NDArray[np.float64]],
+    n: int,
+) -> list[tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]]]:
+    """For each setting, the groups that may be in its top ``n`` and their exact harm.
+
+    A setting is a decay table ``table`` of ``length + 1`` entries (the last one 0): a row
+    counts iff ``eligible`` and ``0 <= age < length``, and contributes
+    ``weight * table[min(age, length)]``. Returns, per setting, the groups (ascending) that
+    have a counted row and could be in the top n, with their harm summed exactly over all their
+    rows, bit for bit as :func:`.summation.exact_group_sums` over every row would give: the
+    top n of these (by harm, ties by id) is the setting's top n.
+
+    Per block of similar settings, two float passes bound every group from below and above
+    (the per-age minimum and maximum of the block's tables); only groups whose upper bound
+    reaches the n-th largest lower bound are summed exactly, over their rows alone.
+    """
+    from .summation import exact_group_sums
+
+    w = np.where(age >= 0, weight, 0.0)  # a row dated after as_of contributes 0 everywhere
+    top_age = max((t.size for t in tables), default=1) - 1
+    slot = np.minimum(np.maximum(age, 0), top_age).astype(np.intp)
+    padded = [np.append(t, np.zeros(top_age + 1 - t.size)) for t in tables]
+    order = np.argsort([float(t.sum()) for t in padded], kind="stable")
+    out: list[tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]]] = [
+        (np.empty(0, dtype=np.intp), np.empty(0))
+    ] * len(tables)
+    for start in range(0, len(order), SETTINGS_PER_BLOCK):
+        block = order[start : start + SETTINGS_PER_BLOCK].tolist()
+        low_t = np.min([padded[s] for s in block], axis=0)
+        high_t = np.max([padded[s] for s in block], axis=0)
+        low = np.bincount(label, weights=w * low_t[slot], minlength=size)
+        high = np.bincount(label, weights=w * high_t[slot], minlength=size)
+        cand = top_candidates(low * (1 - _MARGIN), high * (1 + _MARGIN), n)
+        if cand.size == size or cand.size == 0:
+            rows = np.arange(label.size, dtype=np.intp)
+            sub, groups = label, np.arange(size, dtype=np.intp)
+        else:
+            relabel = np.full(size, -1, dtype=np.intp)
+            relabel[cand] = np.arange(cand.size, dtype=np.intp)
+            mapped = relabel[label]
+            rows = np.flatnonzero(mapped >= 0)
+            sub, groups = mapped[rows], cand
+        r_weight, r_age, r_ok = weight[rows], age[rows], eligible[rows]
+        for s in block:
+            table = tables[s]
+            length = table.size - 1
+            r_slot = np.minimum(r_age.view(np.uint64), np.uint64(length)).astype(np.intp)
+            harm = exact_group_sums(sub, r_weight * table[r_slot], groups.size).to_float()
+            counted = r_ok & (r_age < length) & (r_age >= 0)
+            scored = np.flatnonzero(np.bincount(sub[counted], minlength=groups.size))
+            if cand.size != size and scored.size < n:  # fewer than n could be bounded: all
+                return _all_groups(label, size, weight, eligible, age, tables)
+            out[s] = (groups[scored], harm[scored])
+    return out
+
+
+def _all_groups(
+    label: npt.NDArray[np.intp],
+    size: int,
+    weight: npt.NDArray[np.float64],
+    eligible: npt.NDArray[np.bool_],
+    age: npt.NDArray[np.int64],
+    tables: list[npt.NDArray[np.float64]],
+) -> list[tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]]]:
+    """Every setting without pruning (n reaches past the groups that score)."""
+    from .summation import exact_group_sums
+
+    result = []
+    for table in tables:
+        length = table.size - 1
+        slot = np.minimum(age.view(np.uint64), np.uint64(length)).astype(np.intp)
+        harm = exact_group_sums(label, weight * table[slot], size).to_float()
+        counted = eligible & (age < length) & (age >= 0)
+        scored = np.flatnonzero(np.bincount(label[counted], minlength=size))
+        result.append((scored, harm[scored]))
+    return result

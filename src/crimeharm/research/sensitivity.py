@@ -27,6 +27,7 @@ from ..core.results import ScoreParams
 from ..core.schemes import WeightScheme
 from ..core.scoring import OnUnknown, contributions, resolve_decay
 from ..errors import ParameterError
+from ..kernels.bounds import sweep_candidates
 from ..kernels.hashing import group_rows
 from ..kernels.summation import group_sums
 
@@ -180,6 +181,17 @@ def _prepare(
     )
 
 
+def _setting_table(prep: _Prepared, setting: Setting) -> npt.NDArray[np.float64]:
+    """The setting's decay table with a trailing 0: a row's contribution is
+    ``weight * table[min(age, table.size - 1)]`` (see :func:`_setting_values`)."""
+    age = prep.age
+    if setting.window_days is None:
+        length = int(age.max()) + 1 if age.size and age.max() >= 0 else 1
+    else:
+        length = setting.window_days
+    return np.append(decay_table(setting.decay, length), 0.0)
+
+
 def _setting_values(
     prep: _Prepared, setting: Setting
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
@@ -331,12 +343,11 @@ def sweep(
     size = prep.offender_id.size
     top_ids: list[npt.NDArray[Any]] = []
     top_harm: list[npt.NDArray[np.float64]] = []
-    for setting in settings:
-        value, counted = _setting_values(prep, setting)
-        harm = _sums(prep.label, value, size)
-        scored = np.flatnonzero(np.bincount(prep.label[counted], minlength=size))
-        keep = scored[ranking.top_indices(prep.offender_id[scored], harm[scored], n)]
-        top_ids.append(prep.offender_id[keep])
+    tables = [_setting_table(prep, setting) for setting in settings]
+    found = sweep_candidates(prep.label, size, prep.weight, prep.eligible, prep.age, tables, n)
+    for groups, harm in found:  # each setting's possible top n, exact harm (kernels.bounds)
+        keep = ranking.top_indices(prep.offender_id[groups], harm, n)
+        top_ids.append(prep.offender_id[groups[keep]])
         top_harm.append(harm[keep])
     k = len(settings)
     sims = np.ones((k, k), dtype=np.float64)
