@@ -274,3 +274,27 @@ def test_sweep_candidates_give_every_settings_exact_top_n(data: st.DataObject, n
 
     for got, want in zip(fast, full, strict=True):
         assert top(got) == top(want)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_tracked_ranks_equal_ranking_every_group(data: st.DataObject) -> None:
+    from crimeharm.kernels.bounds import TrackedRanks
+    from crimeharm.kernels.summation import exact_group_sums
+
+    rows = data.draw(st.integers(1, 300))
+    size = data.draw(st.integers(1, 40))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    label = np.concatenate([np.arange(size), rng.integers(0, size, rows)]).astype(np.intp)
+    products = rng.choice([0.0, 0.5, 1.0, 2.0, 3.0, 0.1, 0.2, 0.3], label.size)  # many ties
+    tracked = np.unique(rng.integers(0, size, data.draw(st.integers(1, size))))
+    harm = exact_group_sums(label, products, size).to_float()
+    order = np.argsort(-harm, kind="stable")
+    rank = np.empty(size, dtype=np.int64)
+    rank[order] = np.arange(1, size + 1)
+    counter = TrackedRanks(label, size, tracked)
+    assert counter.ranks(products).tolist() == rank[tracked].tolist()
+    times = rng.integers(0, 2, label.size)
+    assert (
+        counter.present(times).tolist() == (np.bincount(label, times, size)[tracked] > 0).tolist()
+    )

@@ -9,12 +9,14 @@ setting between the bounds is always among the candidates.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
 from ..errors import ParameterError
 
-__all__ = ["SETTINGS_PER_BLOCK", "sweep_candidates", "top_candidates"]
+__all__ = ["SETTINGS_PER_BLOCK", "TrackedRanks", "sweep_candidates", "top_candidates"]
 
 
 def top_candidates(lower: npt.ArrayLike, upper: npt.ArrayLike, n: int) -> npt.NDArray[np.intp]:
@@ -124,3 +126,72 @@ def _all_groups(
         scored = np.flatnonzero(np.bincount(label[counted], minlength=size))
         result.append((scored, harm[scored]))
     return result
+
+
+class TrackedRanks:
+    """Ranks of a few tracked groups among all, for many replicates of per-row values.
+
+    A group's rank is 1 + the number of groups with more harm, or equal harm and a lower
+    label (harm exactly as :func:`.summation.exact_group_sums` gives it). Per replicate, one
+    float ``bincount`` places every group against the tracked ones; only the groups whose
+    float sum is too close to a tracked harm to decide are summed exactly.
+    """
+
+    def __init__(self, label: npt.NDArray[np.intp], size: int, tracked: npt.NDArray[np.intp]):
+        self.label = label
+        self.size = size
+        self.tracked = np.asarray(tracked, dtype=np.intp)
+        is_tracked = np.zeros(size, dtype=bool)
+        is_tracked[self.tracked] = True
+        self.is_tracked = is_tracked
+        where = np.full(size, -1, dtype=np.intp)
+        where[self.tracked] = np.arange(self.tracked.size, dtype=np.intp)
+        self.tracked_rows = np.flatnonzero(is_tracked[label])
+        self.tracked_sub = where[label[self.tracked_rows]]
+        self.order = np.argsort(label, kind="stable")
+        self.count = np.bincount(label, minlength=size)
+        self.start = np.concatenate([[0], np.cumsum(self.count)[:-1]]).astype(np.intp)
+        self.slack = self.count * 2.0**-60  # fixed-point rounding: 2**-63 a row, and more
+
+    def _rows_of(self, groups: npt.NDArray[np.intp]) -> tuple[npt.NDArray[np.intp], Any]:
+        """Rows of ``groups`` and each row's position in ``groups``."""
+        lengths = self.count[groups]
+        pos = np.repeat(np.arange(groups.size, dtype=np.intp), lengths)
+        offsets = np.arange(int(lengths.sum()), dtype=np.intp) - np.repeat(
+            np.cumsum(lengths) - lengths, lengths
+        )
+        return self.order[self.start[groups][pos] + offsets], pos
+
+    def ranks(self, products: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+        """Rank of each tracked group when row r contributes ``products[r]`` (>= 0)."""
+        from .summation import exact_group_sums
+
+        k = self.tracked.size
+        exact = exact_group_sums(self.tracked_sub, products[self.tracked_rows], k).to_float()
+        approx = np.bincount(self.label, weights=products, minlength=self.size)
+        by_harm = np.argsort(exact, kind="stable")
+        sorted_harm = exact[by_harm]
+        slack = approx * _MARGIN + self.slack + 1e-300
+        low = np.searchsorted(sorted_harm, approx - slack, side="left")
+        high = np.searchsorted(sorted_harm, approx + slack, side="right")
+        clear = (low == high) & ~self.is_tracked
+        # a clear group beats exactly the tracked groups below its harm: sorted positions < low
+        above = np.bincount(low[clear], minlength=k + 1)
+        beaten_by = np.cumsum(above[::-1])[::-1][1:]  # groups with low > j, for sorted j
+        beats = np.empty(k, dtype=np.int64)
+        beats[by_harm] = beaten_by
+        unclear = np.flatnonzero(~clear & ~self.is_tracked).astype(np.intp)
+        others = np.concatenate([unclear, self.tracked])
+        rows, pos = self._rows_of(unclear)
+        harm_unclear = exact_group_sums(pos, products[rows], unclear.size).to_float()
+        other_harm = np.concatenate([harm_unclear, exact])
+        for j in range(k):  # exact comparisons with the undecided and the tracked groups
+            t, h = self.tracked[j], exact[j]
+            beats[j] += int(np.count_nonzero((other_harm > h) | ((other_harm == h) & (others < t))))
+        return beats + 1
+
+    def present(self, times: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
+        """Whether each tracked group has a row with ``times > 0``."""
+        k = self.tracked.size
+        drawn = np.bincount(self.tracked_sub, weights=times[self.tracked_rows], minlength=k)
+        return np.asarray(drawn > 0)

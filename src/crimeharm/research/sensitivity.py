@@ -27,7 +27,7 @@ from ..core.results import ScoreParams
 from ..core.schemes import WeightScheme
 from ..core.scoring import OnUnknown, contributions, resolve_decay
 from ..errors import ParameterError
-from ..kernels.bounds import sweep_candidates
+from ..kernels.bounds import TrackedRanks, sweep_candidates
 from ..kernels.hashing import group_rows
 from ..kernels.summation import group_sums
 
@@ -440,14 +440,6 @@ class BootstrapResult:
         )
 
 
-def _replicate_ranks(harm: npt.NDArray[np.float64], rows: npt.NDArray[np.intp]) -> Any:
-    """Ranks (harm desc, then position = id asc) of the offenders at ``rows``."""
-    order = np.argsort(-harm, kind="stable")  # stable: ties keep ascending-id order
-    where = np.empty(harm.size, dtype=np.int64)
-    where[order] = np.arange(1, harm.size + 1, dtype=np.int64)
-    return where[rows]
-
-
 def _tracked_rows(
     ids: npt.NDArray[Any], offenders: npt.ArrayLike, full_rank: npt.NDArray[np.int64]
 ) -> npt.NDArray[np.intp]:
@@ -528,11 +520,11 @@ def bootstrap_ranks(
     m = rows.size
     ranks = np.empty((n_boot, tracked.size), dtype=np.int64)
     present = np.zeros(tracked.size, dtype=np.int64)
+    counter = TrackedRanks(label, size, tracked)  # ranks of the tracked only (kernels.bounds)
     for b in range(n_boot):
         times = np.bincount(rng.integers(0, m, size=m), minlength=m) if m else np.zeros(0)
-        replicate = _sums(label, value * times, size)
-        ranks[b] = _replicate_ranks(replicate, tracked)
-        present += _sums(label, times, size)[tracked] > 0
+        ranks[b] = counter.ranks(value * times)
+        present += counter.present(times)
     alpha = (1.0 - float(level)) / 2.0
     if tracked.size:
         lower = np.quantile(ranks, alpha, axis=0, method="lower")
