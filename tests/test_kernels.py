@@ -156,6 +156,8 @@ def test_get_kernel_picks_numpy_for_small_or_unsized_inputs(
     assert get_kernel(rows=10).name == "numpy"
     expected = "numba" if HAVE_NUMBA else "numpy"
     assert get_kernel(rows=kernels.COMPILED_MIN_ROWS).name == expected
+    if HAVE_NUMBA:  # loaded: its cost is paid, smaller inputs use it too
+        assert get_kernel(rows=kernels.COMPILED_WARM_MIN_ROWS).name == "numba"
     monkeypatch.setenv(kernels.KERNEL_ENV_VAR, "numpy")
     assert get_kernel(rows=10**9).name == "numpy"
     with pytest.raises(ParameterError, match="unknown kernel 'nope'; available: numba, numpy"):

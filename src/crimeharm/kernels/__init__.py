@@ -11,6 +11,7 @@ float, bit for bit. Thread counts: :mod:`.threads`.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -23,6 +24,7 @@ from .summation import ExactSums
 
 __all__ = [
     "COMPILED_MIN_ROWS",
+    "COMPILED_WARM_MIN_ROWS",
     "KERNEL_ENV_VAR",
     "GroupTotals",
     "Kernel",
@@ -36,6 +38,8 @@ __all__ = [
 #: the very first call after install) costs more than it saves on one pass (docs/performance.md).
 #: Loops that call the kernel many times should pass their total rows.
 COMPILED_MIN_ROWS = 1 << 24
+#: The same once the compiled kernel is loaded in this process (its cost is paid).
+COMPILED_WARM_MIN_ROWS = 1 << 18
 #: Environment variable naming the kernel to use (``numpy``, ``numba``, ``auto``).
 KERNEL_ENV_VAR = "CRIMEHARM_KERNEL"
 
@@ -126,13 +130,15 @@ def get_kernel(name: str | None = None, *, rows: int | None = None) -> Kernel:
 
     Names: ``"numpy"`` (the reference), ``"numba"`` (``crimeharm[fast]``), or one a plugin
     registered. With no name, ``$CRIMEHARM_KERNEL`` decides if set; else the compiled kernel
-    when numba is installed and ``rows >= COMPILED_MIN_ROWS`` (never for ``rows=None``: small
-    inputs must not pay numba's import), otherwise numpy.
+    when numba is installed and ``rows >= COMPILED_MIN_ROWS`` (``COMPILED_WARM_MIN_ROWS`` once
+    it is loaded in this process; never for ``rows=None``: small inputs must not pay numba's
+    import), otherwise numpy.
     """
     if name is None:
         name = os.environ.get(KERNEL_ENV_VAR, "").strip() or None
     if name in (None, "auto"):
-        big = rows is not None and rows >= COMPILED_MIN_ROWS
+        loaded = f"{__name__}.compiled" in sys.modules
+        big = rows is not None and rows >= (COMPILED_WARM_MIN_ROWS if loaded else COMPILED_MIN_ROWS)
         return _builtin("numba" if big and compiled_available() else "numpy")
     if name in ("numpy", "numba"):
         return _builtin(name)
