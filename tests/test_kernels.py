@@ -53,6 +53,7 @@ def events(draw: st.DrawFn, keys: st.SearchStrategy[Any]) -> tuple[Any, Any, Any
 int_keys = st.integers(-(2**63), 2**63 - 1)
 str_keys = st.one_of(
     st.from_regex(r"P-[0-9]{7}", fullmatch=True),  # packs into one uint64
+    st.from_regex(r"[ -~]{8,24}", fullmatch=True),  # ASCII packed 9 characters at a time
     st.text(min_size=0, max_size=14),  # long or non-ASCII: hashed and verified
 )
 
@@ -122,6 +123,8 @@ def test_compiled_equals_numpy_on_large_inputs(n: int, groups: int) -> None:
     check_same(key, value, age, counted, get_kernel("numba"))
     strings = np.char.add("P-", (np.abs(key) % 10_000_000).astype("U7"))
     check_same(strings, value, age, None, get_kernel("numba"))
+    longer = np.char.add("VICTIM-", (np.abs(key) % 10**12).astype("U12"))  # 19 characters
+    check_same(longer, value, age, counted, get_kernel("numba"))
 
 
 @needs_numba

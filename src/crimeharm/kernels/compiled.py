@@ -216,13 +216,48 @@ def _run(fn: Any, args: list[tuple[Any, ...]]) -> list[Any]:
     return list(pool(len(args)).map(lambda a: fn(*a), args))
 
 
-def _uint64_keys(keys: npt.NDArray[Any]) -> npt.NDArray[np.uint64] | None:
-    """Keys as uint64 with equal keys iff equal values, or None (strings that do not pack)."""
+_PACK = 9  # ASCII characters per uint64 (pack_ascii)
+_MAX_PACKED_WIDTH = 4 * _PACK  # longer strings go to the numpy reference
+
+
+def _uint64_keys(keys: npt.NDArray[Any], threads: int | None) -> npt.NDArray[np.uint64] | None:
+    """Keys as uint64 with equal keys iff equal values, or None (strings that do not pack).
+
+    Strings of up to 9 ASCII characters pack into one uint64; up to 36 are packed 9 characters
+    at a time and the pieces' group labels combined (``l1 * d2 + l2``, grouped again).
+    """
     if keys.dtype.kind in "iub":
         return np.ascontiguousarray(keys).astype(np.int64, copy=False).view(np.uint64)
-    if keys.dtype.kind == "U":
-        return pack_ascii(keys)
-    return None
+    if keys.dtype.kind != "U" or keys.ndim != 1:
+        return None
+    packed = pack_ascii(keys)
+    width = keys.dtype.itemsize // 4
+    if packed is not None or width > _MAX_PACKED_WIDTH:
+        return packed
+    words = np.ascontiguousarray(keys).view(np.uint32).reshape(keys.size, width)
+    combined: npt.NDArray[np.uint64] | None = None
+    for start in range(0, width, _PACK):
+        stop = min(start + _PACK, width)
+        piece = np.ascontiguousarray(words[:, start:stop]).view(f"<U{stop - start}").reshape(-1)
+        part = pack_ascii(piece)
+        if part is None:
+            return None  # not ASCII
+        if combined is None:
+            combined = part.copy()
+            continue
+        left, n_left = _dense(combined, threads)
+        right, n_right = _dense(part, threads)
+        if n_left * n_right >= 2**63:
+            return None
+        combined = (left.astype(np.int64) * n_right + right).view(np.uint64)
+    return combined
+
+
+def _dense(packed: npt.NDArray[np.uint64], threads: int | None) -> tuple[IntpArray, int]:
+    """Group labels of ``packed`` and how many distinct values there are."""
+    label = np.empty(packed.size, dtype=np.intp)
+    rep, _ = KERNEL._partitioned(packed, label, None, None, None, threads)
+    return label, int(rep.size)
 
 
 class CompiledKernel:
@@ -235,7 +270,7 @@ class CompiledKernel:
     ) -> tuple[IntpArray, npt.NDArray[Any]]:
         """``(label, distinct)``: ``distinct[label] == keys``, distinct in no particular order."""
         keys = np.asarray(keys)
-        packed = _uint64_keys(keys) if 0 < keys.size <= _MAX_ROWS else None
+        packed = _uint64_keys(keys, threads) if 0 < keys.size <= _MAX_ROWS else None
         if packed is None:
             return group_unordered(keys)
         label = np.empty(keys.size, dtype=np.intp)
@@ -291,7 +326,7 @@ class CompiledKernel:
     ) -> tuple[npt.NDArray[Any], GroupTotals, IntpArray | None]:
         """Group rows by key and total them in one pass (see :func:`.reference.aggregate`)."""
         keys = np.asarray(keys)
-        packed = _uint64_keys(keys) if 0 < keys.size <= _MAX_ROWS else None
+        packed = _uint64_keys(keys, threads) if 0 < keys.size <= _MAX_ROWS else None
         if packed is None:
             from .reference import aggregate_with
 
