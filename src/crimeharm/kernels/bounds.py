@@ -171,16 +171,21 @@ class TrackedRanks:
         approx = np.bincount(self.label, weights=products, minlength=self.size)
         by_harm = np.argsort(exact, kind="stable")
         sorted_harm = exact[by_harm]
+        if k == 0:
+            return np.zeros(0, dtype=np.int64)
         slack = approx * _MARGIN + self.slack + 1e-300
-        low = np.searchsorted(sorted_harm, approx - slack, side="left")
-        high = np.searchsorted(sorted_harm, approx + slack, side="right")
-        clear = (low == high) & ~self.is_tracked
+        # most groups sit clearly below every tracked harm: they beat none, skip them
+        near = np.flatnonzero((approx + slack >= sorted_harm[0]) & ~self.is_tracked)
+        a, sl = approx[near], slack[near]
+        low = np.searchsorted(sorted_harm, a - sl, side="left")
+        high = np.searchsorted(sorted_harm, a + sl, side="right")
+        clear = low == high
         # a clear group beats exactly the tracked groups below its harm: sorted positions < low
         above = np.bincount(low[clear], minlength=k + 1)
         beaten_by = np.cumsum(above[::-1])[::-1][1:]  # groups with low > j, for sorted j
         beats = np.empty(k, dtype=np.int64)
         beats[by_harm] = beaten_by
-        unclear = np.flatnonzero(~clear & ~self.is_tracked).astype(np.intp)
+        unclear = near[~clear].astype(np.intp)
         others = np.concatenate([unclear, self.tracked])
         rows, pos = self._rows_of(unclear)
         harm_unclear = exact_group_sums(pos, products[rows], unclear.size).to_float()

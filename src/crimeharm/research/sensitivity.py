@@ -521,9 +521,10 @@ def bootstrap_ranks(
     ranks = np.empty((n_boot, tracked.size), dtype=np.int64)
     present = np.zeros(tracked.size, dtype=np.int64)
     counter = TrackedRanks(label, size, tracked)  # ranks of the tracked only (kernels.bounds)
+    products = np.empty(m, dtype=np.float64)  # reused: no fresh pages every replicate
     for b in range(n_boot):
         times = np.bincount(rng.integers(0, m, size=m), minlength=m) if m else np.zeros(0)
-        ranks[b] = counter.ranks(value * times)
+        ranks[b] = counter.ranks(np.multiply(value, times, out=products))
         present += counter.present(times)
     alpha = (1.0 - float(level)) / 2.0
     if tracked.size:
