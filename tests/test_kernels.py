@@ -303,3 +303,14 @@ def test_tracked_ranks_equal_ranking_every_group(data: st.DataObject) -> None:
     assert (
         counter.present(times).tolist() == (np.bincount(label, times, size)[tracked] > 0).tolist()
     )
+
+
+def test_the_numba_kernel_without_numba_says_how_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from crimeharm.errors import MissingDependencyError
+
+    monkeypatch.setattr(kernels, "compiled_available", lambda: False)
+    with pytest.raises(MissingDependencyError, match=r"crimeharm\[fast\]"):
+        get_kernel("numba")
+    assert get_kernel(rows=10**9).name == "numpy"  # auto: numpy, silently
