@@ -102,7 +102,39 @@ def _construction(form: str) -> Callable[[Data], Runner]:
     return setup
 
 
-_RANKS = (("crimeharm ch.top", _top), ("crimeharm ch.score", _score_top))
+def _kernel(rank: Callable[..., Any], kernel: str, threads: int | None) -> Callable[..., Any]:
+    """``rank`` with the kernel (and thread count) forced through the environment."""
+    import os
+
+    def run(*args: Any) -> Any:
+        if kernel == "numba":
+            ch = _crimeharm()
+            if not ch.kernels.compiled_available():
+                msg = "numba is not installed (crimeharm[fast])"
+                raise RowUnavailableError(msg)
+        saved = {k: os.environ.get(k) for k in ("CRIMEHARM_KERNEL", "CRIMEHARM_NUM_THREADS")}
+        os.environ["CRIMEHARM_KERNEL"] = kernel
+        if threads is not None:
+            os.environ["CRIMEHARM_NUM_THREADS"] = str(threads)
+        try:
+            return rank(*args)
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
+    return run
+
+
+_RANKS = (
+    ("crimeharm ch.top", _top),
+    ("crimeharm ch.score", _score_top),
+    ("crimeharm ch.score [numpy kernel]", _kernel(_score_top, "numpy", None)),
+    ("crimeharm ch.score [numba kernel]", _kernel(_score_top, "numba", None)),
+    ("crimeharm ch.score [numba, 1 thread]", _kernel(_score_top, "numba", 1)),
+)
 
 ROWS: tuple[Row, ...] = (
     *(Row(form, name, _in_memory(form, rank)) for form in _IN_MEMORY for name, rank in _RANKS),

@@ -21,7 +21,16 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: python benchmarks/run.py
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import crimeharm_rows, harmv1, memory, peers, reference, report, sysinfo
+from benchmarks import (
+    crimeharm_rows,
+    fingerprints,
+    harmv1,
+    memory,
+    peers,
+    reference,
+    report,
+    sysinfo,
+)
 from benchmarks.rows import FORM_ARRAYS, FORMS, Row, RowUnavailableError, Runner
 
 ALL_ROWS: tuple[Row, ...] = peers.ROWS + crimeharm_rows.ROWS
@@ -119,6 +128,8 @@ def run_size(n: int, args: argparse.Namespace) -> tuple[dict[str, object], str]:
     )
     data = harmv1.load(n, args.seed, arrays=arrays)
     meta = harmv1.read_meta(n, args.seed)
+    if args.seed == harmv1.SEED:
+        fingerprints.check(n, str(meta["fingerprint"]), "the generated data's meta.json")
     ref = reference.reference_top(data)
     print(f"N={n}: reference ready, {len(rows)} rows", file=sys.stderr)
     ready, unavailable = prepare(rows, data, ref, f"N={n}")

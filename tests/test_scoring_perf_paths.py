@@ -118,7 +118,7 @@ def test_one_worker_and_many_workers_agree(monkeypatch: pytest.MonkeyPatch) -> N
     ev = harmv1_like(N, 4)
     kw: dict[str, Any] = {"as_of": AS_OF, "window_days": 1826, "decay": DECAY}
     threaded = ch.score(ev, SCHEME, **kw)
-    monkeypatch.setattr(_hashing, "_MAX_WORKERS", 1)
+    monkeypatch.setenv("CRIMEHARM_NUM_THREADS", "1")
     single = ch.score(ev, SCHEME, **kw)
     assert_scores_equal(threaded, single, rtol=0.0)
 

@@ -14,6 +14,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from .core.crosswalk import Crosswalk
+    from .kernels import KernelProvider
     from .plugins import DecayProvider, SchemeProvider, ScorerProvider
 
 __all__ = ["PROJECT", "hookimpl", "hookspec"]
@@ -77,6 +78,20 @@ def crimeharm_register_crosswalks() -> list[Crosswalk]:
         [`crimeharm.Crosswalk.from_file`][crimeharm.Crosswalk.from_file]).
         ``ch.get_crosswalk(name)`` returns one; ``scheme.via(crosswalk)`` reaches a scheme's
         weights through it.
+
+    Added in version 0.2.0.
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def crimeharm_register_kernels() -> list[KernelProvider]:
+    """Array kernels this plugin provides (grouping and exact per-group totals).
+
+    Returns:
+        A list of ``crimeharm.kernels.KernelProvider`` (a name and a ``factory()`` returning
+        an object with ``group``, ``totals``, ``sums`` and ``aggregate`` as the numpy
+        reference ``crimeharm.kernels.reference.NumpyKernel``, giving the same integers).
 
     Added in version 0.2.0.
     """

@@ -32,6 +32,7 @@ from .errors import (
     PluginWarning,
     UnknownNameError,
 )
+from .kernels import KernelProvider
 
 __all__ = [
     "DISABLE_ENV",
@@ -151,6 +152,7 @@ class Registry:
         self._decays: dict[str, _Entry] | None = None
         self._scorers: dict[str, _Entry] | None = None
         self._crosswalks: dict[str, _Entry] | None = None
+        self._kernels: dict[str, _Entry] | None = None
         self._loaded: dict[tuple[str, tuple[tuple[str, Any], ...]], WeightScheme] = {}
 
     @property
@@ -190,7 +192,7 @@ class Registry:
             self._invalidate()
 
     def _invalidate(self) -> None:
-        self._schemes = self._decays = self._scorers = self._crosswalks = None
+        self._schemes = self._decays = self._scorers = self._crosswalks = self._kernels = None
         self._loaded.clear()
 
     def _collect(self, hook_name: str) -> dict[str, _Entry]:
@@ -254,6 +256,26 @@ class Registry:
             if self._crosswalks is None:
                 self._crosswalks = self._collect("crimeharm_register_crosswalks")
             return self._crosswalks
+
+    def kernels(self) -> dict[str, _Entry]:
+        """Kernel entries by name (``crimeharm.kernels.get_kernel`` resolves built-ins itself)."""
+        with self._lock:
+            if self._kernels is None:
+                self._kernels = self._collect("crimeharm_register_kernels")
+            return self._kernels
+
+    def get_kernel(self, name: str) -> Any:
+        """A kernel by name, built by its provider's factory."""
+        entry = _lookup(self.kernels(), name, "kernel")
+        kernel = entry.provider.factory()
+        methods = ("group", "totals", "sums", "aggregate")
+        if not all(callable(getattr(kernel, m, None)) for m in methods):
+            msg = (
+                f"crimeharm plugin {entry.plugin!r}: kernel {name!r} must provide group(), "
+                f"totals(), sums() and aggregate() (got {type(kernel).__name__})"
+            )
+            raise PluginError(msg)
+        return kernel
 
     def get_scheme(self, name: str, **options: Any) -> WeightScheme:
         """The scheme registered as ``name``, loaded once per set of options."""
@@ -387,6 +409,8 @@ def _from_file(item: str | os.PathLike[str], plugin: str, hook_name: str) -> Any
 
 
 def _kind(hook_name: str) -> str:
+    if "kernel" in hook_name:
+        return "kernel"
     if "scorer" in hook_name:
         return "scorer"
     if "crosswalk" in hook_name:
@@ -395,7 +419,10 @@ def _kind(hook_name: str) -> str:
 
 
 def _provider_name(item: Any, plugin: str, hook_name: str) -> str:
-    if "scorer" in hook_name:
+    if "kernel" in hook_name:
+        ok = isinstance(item, KernelProvider)
+        expected = "KernelProvider"
+    elif "scorer" in hook_name:
         ok = isinstance(item, ScorerProvider)
         expected = "ScorerProvider"
     elif "crosswalk" in hook_name:

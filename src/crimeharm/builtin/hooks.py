@@ -8,6 +8,7 @@ from typing import Any
 from ..core.crosswalk import Crosswalk
 from ..core.decay import ExponentialDecay, LinearDecay, NoDecay, StepDecay
 from ..hookspecs import hookimpl
+from ..kernels import KernelProvider, get_kernel
 from ..plugins import DecayProvider, SchemeProvider, ScorerProvider
 from .cchi import SOURCE, load_cchi_2020
 from .ons_css import ONS_CSS_SOURCE, VERSION, load_ons_css, load_ons_css_via, ons_crosswalk
@@ -101,5 +102,16 @@ def crimeharm_register_scorers() -> list[ScorerProvider]:
             "rfgv",
             _rfgv,
             "RFG plus distinct victims; eligible with 2+ victims in the window (as MATAC)",
+        ),
+    ]
+
+
+@hookimpl
+def crimeharm_register_kernels() -> list[KernelProvider]:
+    """numpy (the reference) and numba (``crimeharm[fast]``, every core)."""
+    return [
+        KernelProvider("numpy", partial(get_kernel, "numpy"), "numpy only: the reference"),
+        KernelProvider(
+            "numba", partial(get_kernel, "numba"), "compiled, every core (crimeharm[fast])"
         ),
     ]

@@ -466,14 +466,15 @@ def group_totals(
     """Exact totals per label in ``range(size)`` by the default kernel (the one sum of harm)."""
     if age is None:
         age = np.zeros(label.size, dtype=np.int64)
-    return get_kernel().totals(label, size, value, age)
+    return get_kernel(rows=int(label.size)).totals(label, size, value, age)
 
 
 def group_harm(
     label: npt.NDArray[np.intp], size: int, value: npt.NDArray[np.float64]
 ) -> npt.NDArray[np.float64]:
     """float64 harm per label in ``range(size)``: the kernel's exact sums, no counts or ages."""
-    return get_kernel().sums(label, size, np.asarray(value, dtype=np.float64)).to_float()
+    kernel = get_kernel(rows=int(label.size))
+    return kernel.sums(label, size, np.asarray(value, dtype=np.float64)).to_float()
 
 
 def exact_total(values: npt.NDArray[np.float64]) -> float:
@@ -538,16 +539,23 @@ def aggregate(
     Harm is exact (``ExactSums``): any subset of rows holding all of a group's rows gives
     that group bit-for-bit the same harm, in any order, by any kernel.
     """
-    kernel = get_kernel()
-    label, distinct = kernel.group(key)
-    size = int(distinct.size)
-    # sorting the keys drops the GIL: it runs on a worker while the kernel sums
-    threaded = workers() > 1 and size >= PARALLEL_MIN // 4
-    sorting = pool().submit(np.argsort, distinct, kind="stable") if threaded else None
-    totals = kernel.totals(label, size, value, age)
-    order = np.argsort(distinct, kind="stable") if sorting is None else sorting.result()
+    kernel = get_kernel(rows=int(np.asarray(key).size))
+    label: npt.NDArray[np.intp] | None
+    if kernel.name == "numpy":
+        label, distinct = kernel.group(key)
+        size = int(distinct.size)
+        # sorting the keys drops the GIL: it runs on a worker while the kernel sums
+        threaded = workers() > 1 and size >= PARALLEL_MIN // 4
+        sorting = pool().submit(np.argsort, distinct, kind="stable") if threaded else None
+        totals = kernel.totals(label, size, value, age)
+        order = np.argsort(distinct, kind="stable") if sorting is None else sorting.result()
+    else:  # a compiled kernel groups and totals in one multi-threaded pass
+        distinct, totals, label = kernel.aggregate(key, value, age, with_label=victim is not None)
+        size = int(distinct.size)
+        order = np.argsort(distinct, kind="stable")
     pairs = None
     if victim is not None:
+        assert label is not None
         rank = np.empty(size, dtype=np.intp)
         rank[order] = np.arange(size, dtype=np.intp)
         pairs = _distinct_pairs(distinct[order], np.take(rank, label), victim)

@@ -7,7 +7,6 @@ can cost time (another probing round, or a fallback to sorting) but never a wron
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable
 from functools import cached_property
@@ -15,6 +14,9 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
+
+from .threads import num_threads
+from .threads import pool as _shared_pool
 
 if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
@@ -58,24 +60,17 @@ _PACK_WIDTH = 64 // _ASCII_BITS  # up to 9 ASCII characters pack into one uint64
 
 CHUNK = 1 << 16  # rows per step inside a worker: temporaries stay in the core's cache
 PARALLEL_MIN = 1 << 18  # below this many rows, one thread does everything
-_MAX_WORKERS = 8
-_POOL: ThreadPoolExecutor | None = None
 _T = TypeVar("_T")
 
 
 def workers() -> int:
-    """Worker threads to use: the CPU count, at most 8."""
-    return max(1, min(_MAX_WORKERS, os.cpu_count() or 1))
+    """Worker threads to use: ``.threads.num_threads`` (CPU affinity; no cap)."""
+    return num_threads()
 
 
 def pool() -> ThreadPoolExecutor:
-    """The shared worker pool, started on first use."""
-    global _POOL
-    if _POOL is None:
-        from concurrent.futures import ThreadPoolExecutor  # imported on first use: import time
-
-        _POOL = ThreadPoolExecutor(workers(), thread_name_prefix="crimeharm")
-    return _POOL
+    """The shared worker pool (``.threads.pool``), with ``workers`` threads or more."""
+    return _shared_pool(workers())
 
 
 def _parts(n: int, count: int | None = None) -> list[tuple[int, int]]:

@@ -35,6 +35,7 @@ from ..core.parameters import (
 from ..core.results import ScoreParams
 from ..core.schemes import WeightScheme
 from ..errors import ParameterError
+from ..kernels.bounds import TrackedRanks, sweep_candidates
 from ..kernels.hashing import group_rows
 
 if TYPE_CHECKING:
@@ -160,16 +161,13 @@ def _prepare(events: Events, options: ScoringOptions) -> _Prepared:
     )
 
 
-def _setting_values(
-    prep: _Prepared, setting: Setting
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
-    """Per-row contribution and counted mask under one window and decay (the engine's rule)."""
-    age = prep.age
-    oldest = int(age.max()) if age.size else 0
-    table, length = factor_table(setting.decay, setting.window_days, oldest)
-    slot = np.minimum(age.view(np.uint64), np.uint64(length)).astype(np.intp)
-    counted = prep.eligible & (slot < length)
-    return prep.weight * table[slot], counted
+def _setting_table(prep: _Prepared, setting: Setting) -> npt.NDArray[np.float64]:
+    """The setting's decay table with a trailing 0 (the engine's rule,
+    [`factor_table`][crimeharm.core.engine.factor_table]): a row's contribution is
+    ``weight * table[min(age, table.size - 1)]``."""
+    oldest = int(prep.age.max()) if prep.age.size else 0
+    table, _ = factor_table(setting.decay, setting.window_days, oldest)
+    return np.asarray(table, dtype=np.float64)
 
 
 @attrs.frozen(eq=False, repr=False)
@@ -304,12 +302,11 @@ def sweep(
     size = prep.offender_id.size
     top_ids: list[npt.NDArray[Any]] = []
     top_harm: list[npt.NDArray[np.float64]] = []
-    for setting in settings:
-        value, counted = _setting_values(prep, setting)
-        harm = _sums(prep.label, value, size)  # uncounted rows add an exact 0
-        scored = np.flatnonzero(np.bincount(prep.label[counted], minlength=size))
-        keep = scored[ranking.top_indices(prep.offender_id[scored], harm[scored], n)]
-        top_ids.append(prep.offender_id[keep])
+    tables = [_setting_table(prep, setting) for setting in settings]
+    found = sweep_candidates(prep.label, size, prep.weight, prep.eligible, prep.age, tables, n)
+    for groups, harm in found:  # each setting's possible top n, exact harm (kernels.bounds)
+        keep = ranking.top_indices(prep.offender_id[groups], harm, n)
+        top_ids.append(prep.offender_id[groups[keep]])
         top_harm.append(harm[keep])
     k = len(settings)
     sims = np.ones((k, k), dtype=np.float64)
@@ -397,14 +394,6 @@ class BootstrapResult:
         )
 
 
-def _replicate_ranks(harm: npt.NDArray[np.float64], rows: npt.NDArray[np.intp]) -> Any:
-    """Ranks (harm desc, then position = id asc) of the offenders at ``rows``."""
-    order = np.argsort(-harm, kind="stable")  # stable: ties keep ascending-id order
-    where = np.empty(harm.size, dtype=np.int64)
-    where[order] = np.arange(1, harm.size + 1, dtype=np.int64)
-    return where[rows]
-
-
 def _tracked_rows(
     ids: npt.NDArray[Any], offenders: npt.ArrayLike, full_rank: npt.NDArray[np.int64]
 ) -> npt.NDArray[np.intp]:
@@ -445,7 +434,8 @@ def bootstrap_ranks(
     counted rows (``rng.integers`` + ``bincount``, a multinomial draw), rescores every offender
     with those row multiplicities and ranks them (harm desc, id asc). An offender left with no
     row in a replicate has harm 0 there. Tracks ``offenders`` (ids), or by default the top ``n``
-    of the full data. The same ``seed`` gives the same result.
+    of the full data. The same ``seed`` gives the same result. Scoring keywords as
+    [`crimeharm.score`][crimeharm.score] (``by`` included).
 
     The intervals are percentile intervals, and their coverage of an offender's true rank is
     not the nominal ``level``: in known-truth simulations (``tools/bootstrap_coverage.py``,
@@ -454,8 +444,6 @@ def bootstrap_ranks(
     for the top 200 of 3,000 (conservative at the very top, short deeper down). The basic
     (reflected) interval did far worse (about 40%), because ranks are bounded at 1. Read the
     intervals as a guide to how fragile a rank is, not as calibrated confidence statements.
-    of the full data. The same ``seed`` gives the same result. Scoring keywords as
-    [`crimeharm.score`][crimeharm.score] (``by`` included).
     """
     n = check_count(n, "n", 1)
     n_boot = check_count(n_boot, "n_boot", 1)
@@ -483,11 +471,12 @@ def bootstrap_ranks(
     m = rows.size
     ranks = np.empty((n_boot, tracked.size), dtype=np.int64)
     present = np.zeros(tracked.size, dtype=np.int64)
+    counter = TrackedRanks(label, size, tracked)  # ranks of the tracked only (kernels.bounds)
+    products = np.empty(m, dtype=np.float64)  # reused: no fresh pages every replicate
     for b in range(n_boot):
         times = np.bincount(rng.integers(0, m, size=m), minlength=m) if m else np.zeros(0)
-        replicate = _sums(label, value * times, size)
-        ranks[b] = _replicate_ranks(replicate, tracked)
-        present += np.bincount(label, weights=times, minlength=size)[tracked] > 0
+        ranks[b] = counter.ranks(np.multiply(value, times, out=products))
+        present += counter.present(times)
     alpha = (1.0 - float(level)) / 2.0
     if tracked.size:
         lower = np.quantile(ranks, alpha, axis=0, method="lower")
