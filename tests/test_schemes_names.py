@@ -421,3 +421,18 @@ def test_coverage_top_must_be_a_count_and_events_must_be_events(
     for bad in (None, "001/01", 5):
         with pytest.raises(ParameterTypeError, match="coverage needs Events"):
             scheme.coverage(bad)
+
+
+def test_the_cli_scheme_helpers_apply_or_refuse_the_conflicts_policy() -> None:
+    from argparse import Namespace
+
+    from crimeharm.cli.common import InputError, check_conflicts_applied, scheme_from_args
+
+    args = Namespace(scheme="ons-css-ho+log1p", conflicts="max")
+    scheme = scheme_from_args(args)
+    assert scheme.metadata["conflicts"] == "max"
+    check_conflicts_applied(args, scheme)  # loaded with it: nothing to say
+    other = Namespace(scheme="cchi-2020", conflicts="max")  # a command that did not apply it
+    with pytest.raises(InputError, match="was not loaded with it"):
+        check_conflicts_applied(other, ch.get_scheme("cchi-2020"))
+    check_conflicts_applied(Namespace(conflicts=None), ch.get_scheme("cchi-2020"))

@@ -178,6 +178,7 @@ def scheme_from_args(args: argparse.Namespace, option: str = "scheme") -> ch.Wei
     conflicts = getattr(args, "conflicts", None)
     options = {} if conflicts is None else {"conflicts": conflicts}
     name = getattr(args, option)
+    args.conflicts_applied = True  # check_conflicts_applied: this loader took the option
     try:
         return ch.get_scheme(name, **options)
     except ParameterTypeError as exc:
@@ -190,6 +191,8 @@ def scheme_from_args(args: argparse.Namespace, option: str = "scheme") -> ch.Wei
 def check_conflicts_applied(args: argparse.Namespace, scheme: ch.WeightScheme) -> None:
     """InputError when ``--conflicts`` was given but ``scheme`` was not loaded with it."""
     conflicts = getattr(args, "conflicts", None)
+    if getattr(args, "conflicts_applied", False):
+        return
     if conflicts is not None and scheme.metadata.get("conflicts") != conflicts:
         msg = (
             f"--conflicts {conflicts}: scheme {scheme.name!r} was not loaded with it "
