@@ -278,9 +278,20 @@ def test_a_manifest_without_the_new_fields_still_reads() -> None:
     events = _events(5)
     manifest = Manifest.from_result(ch.score(events, SCHEME, as_of=AS_OF), events)
     data = manifest.to_dict()
-    for name in ("by", "scheme_conflicts", "filters", "reading", "output"):
+    for name in (
+        "by",
+        "scheme_conflicts",
+        "scheme_parent",
+        "scheme_parent_checksum",
+        "scheme_derivations",
+        "scheme_file",
+        "filters",
+        "reading",
+        "output",
+    ):
         del data[name]
     old = Manifest.from_json(json.dumps(data))
     assert old.filters == {}
     assert old.by == "offender_id"
+    assert (old.scheme_parent, old.scheme_derivations, old.scheme_file) == (None, (), {})
     assert old.reproduce(events, scheme=SCHEME) == ch.score(events, SCHEME, as_of=AS_OF)

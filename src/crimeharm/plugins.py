@@ -478,12 +478,56 @@ def _load_entry_points(pm: pluggy.PluginManager) -> None:
 REGISTRY = Registry()
 
 
-def get_scheme(name: str, **options: Any) -> WeightScheme:
-    """The weight scheme registered as ``name`` (``"cchi-2020"`` is built in).
+#: File name endings that make a scheme name a scheme file (``WeightScheme.from_file``).
+SCHEME_FILE_SUFFIXES = (".toml", ".csv")
 
-    Options go to the scheme's loader, e.g. ``get_scheme("cchi-2020", conflicts="max")``.
+
+def get_scheme(name: str, **options: Any) -> WeightScheme:
+    """The weight scheme ``name``: a registered name (``"cchi-2020"`` is built in), a scheme
+    file (a path ending ``.toml`` or ``.csv``, read by
+    [`WeightScheme.from_file`][crimeharm.WeightScheme.from_file]), or either followed by
+    derivation steps (``"cchi-2020+log1p"``, ``"ons-css-ho+cap(365)+log1p"``; see
+    [`WeightScheme.derive`][crimeharm.WeightScheme.derive] and ``crimeharm.core.derive``).
+
+    Options go to the registered scheme's loader, e.g.
+    ``get_scheme("ons-css-ho+log1p", conflicts="max")``; a scheme file takes none.
     """
-    return REGISTRY.get_scheme(name, **options)
+    given: object = name  # callers without type checking may pass anything
+    registered = REGISTRY.schemes()
+    if not isinstance(given, str) or name in registered:
+        return REGISTRY.get_scheme(name, **options)
+    if _is_scheme_file(name):
+        return _scheme_file(name, options)
+    for i, char in enumerate(name):
+        base = name[:i]
+        if char == "+" and (base in registered or _is_scheme_file(base)):
+            from .core.derive import apply_steps, parse_steps
+
+            steps = parse_steps(name, name[i + 1 :])
+            return apply_steps(get_scheme(base, **options), steps, get_scheme)
+    if name.lower().endswith(SCHEME_FILE_SUFFIXES):
+        msg = f"Unknown weight scheme {name!r}: no scheme is registered by that name and no file"
+        raise UnknownNameError(msg)
+    try:
+        return REGISTRY.get_scheme(name, **options)
+    except UnknownNameError as exc:
+        if "+" not in name:
+            raise
+        from .core.derive import STEP_SYNTAX
+
+        msg = f"{exc}; a derived scheme is a scheme name, '+' and steps: {STEP_SYNTAX}"
+        raise UnknownNameError(msg) from None
+
+
+def _is_scheme_file(name: str) -> bool:
+    return name.lower().endswith(SCHEME_FILE_SUFFIXES) and Path(name).is_file()
+
+
+def _scheme_file(path: str, options: Mapping[str, Any]) -> WeightScheme:
+    if options:
+        msg = f"weight scheme file {path!r} takes no options (got {sorted(options)})"
+        raise ParameterTypeError(msg)
+    return WeightScheme.from_file(path)
 
 
 def get_decay(name: str, **params: Any) -> Decay:

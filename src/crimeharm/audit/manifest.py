@@ -1,14 +1,16 @@
 """Manifests: everything needed to reproduce a score or ranking, written next to the output.
 
 A [`Manifest`][crimeharm.Manifest] records the library version, the scheme (name, version,
-checksum and conflict policy), the decay and its parameters, ``as_of``, the window, the
-grouping key, the filters applied before scoring (``groups``, ``codes``, ``where``), the
-options the input was read with (its path, format, column mapping, date format, code padding,
-id type, error policy, de-duplication, delimiter), the row report, the input's row count and a
-fingerprint of the input events as read (before the filters), a fingerprint of the result, and
-for a file output its format, header and sha256. ``verify(events)`` says whether some events
-are the ones read; ``reproduce(events)`` applies the recorded filters, scores again and checks
-the result is identical; ``read_events()`` reads the input again with the recorded options.
+checksum and conflict policy; for a derived scheme the steps and the checksum of the scheme they
+start from; for a scheme file its path, sha256 and weights checksum), the decay and its
+parameters, ``as_of``, the window, the grouping key, the filters applied before scoring
+(``groups``, ``codes``, ``where``), the options the input was read with (its path, format,
+column mapping, date format, code padding, id type, error policy, de-duplication, delimiter),
+the row report, the input's row count and a fingerprint of the input events as read (before the
+filters), a fingerprint of the result, and for a file output its format, header and sha256.
+``verify(events)`` says whether some events are the ones read; ``reproduce(events)`` applies the
+recorded filters, scores again and checks the result is identical; ``read_events()`` reads the
+input again with the recorded options.
 
 Input fingerprint ("crimeharm-events-v1"): sha256 over the UTF-8 line
 ``crimeharm-events-v1`` and then, for each of ``offender_id``, ``offence_code``, ``date`` and
@@ -170,6 +172,13 @@ class Manifest:
     input_dropped: Mapping[str, int] = attrs.field(factory=dict)
     by: str = "offender_id"  # the grouping key (manifests before by= have none)
     scheme_conflicts: str | None = None
+    # a derived scheme (manifests before derivations were recorded have none): the scheme the
+    # steps start from (a registered name, or the file in scheme_file), its checksum, the steps
+    scheme_parent: str | None = None
+    scheme_parent_checksum: str | None = None
+    scheme_derivations: tuple[Mapping[str, Any], ...] = attrs.field(default=(), converter=tuple)
+    # a scheme read from a file: its path, sha256 of its bytes and the checksum of its weights
+    scheme_file: Mapping[str, Any] = attrs.field(factory=dict)
     filters: Mapping[str, Any] = attrs.field(factory=dict)
     reading: Mapping[str, Any] = attrs.field(factory=dict)
     output: Mapping[str, Any] = attrs.field(factory=dict)
@@ -220,6 +229,7 @@ class Manifest:
             input_dropped={str(k): int(v) for k, v in events.dropped.items()},
             by=p.by,
             scheme_conflicts=_conflicts_of(scheme),
+            **_provenance_of(scheme),
             filters=_plain_json(_normal_filters(filters)),
             reading=_plain_json(dict(reading or {})),
             output=_plain_json(dict(output or {})),
@@ -259,17 +269,21 @@ class Manifest:
         return options
 
     def scheme_object(self, scheme: Any = None) -> Any:
-        """The recorded weight scheme (``scheme`` if given), checked against its checksum."""
+        """The recorded weight scheme (``scheme`` if given), checked against its checksum.
+
+        Without ``scheme``: the recorded scheme file or registered scheme (with the recorded
+        conflict policy), then the recorded derivation steps repeated on it, each step's
+        starting checksum checked.
+        """
+        from ..core.derive import rederive
         from ..core.scoring import resolve_scheme
         from ..plugins import get_scheme
 
-        scheme_obj = resolve_scheme(scheme if scheme is not None else self.scheme)
-        if (
-            scheme is None
-            and scheme_obj.checksum != self.scheme_checksum
-            and self.scheme_conflicts is not None
-        ):
-            scheme_obj = get_scheme(self.scheme, conflicts=self.scheme_conflicts)
+        if scheme is not None:
+            scheme_obj = resolve_scheme(scheme)
+        else:
+            root = self._root_scheme()
+            scheme_obj = rederive(root, self.scheme_derivations, get_scheme)
         if scheme_obj.checksum != self.scheme_checksum:
             msg = (
                 f"weight scheme {scheme_obj.name!r} has checksum {scheme_obj.checksum[:12]}..., "
@@ -277,6 +291,36 @@ class Manifest:
             )
             raise ParameterError(msg)
         return scheme_obj
+
+    def _root_scheme(self) -> Any:
+        """The scheme the recorded derivations start from (the scheme itself without any)."""
+        from ..core.schemes import WeightScheme
+        from ..core.scoring import resolve_scheme
+        from ..plugins import get_scheme
+
+        want = self.scheme_parent_checksum or self.scheme_checksum
+        path = self.scheme_file.get("path")
+        if path is not None and Path(str(path)).is_file():
+            root = WeightScheme.from_file(str(path))
+            if root.checksum != self.scheme_file.get("checksum", root.checksum):
+                msg = (
+                    f"the scheme file {path!r} changed after the manifest was written (its "
+                    f"weights have checksum {root.checksum[:12]}..., the manifest records "
+                    f"{str(self.scheme_file.get('checksum'))[:12]}...)"
+                )
+                raise ParameterError(msg)
+            return root
+        name = self.scheme_parent or self.scheme
+        if path is not None and name not in _registered():
+            msg = (
+                f"the manifest's scheme came from the file {path!r}, which is not there: "
+                "pass that scheme (scheme=...)"
+            )
+            raise ParameterError(msg)
+        root = resolve_scheme(name)
+        if root.checksum != want and self.scheme_conflicts is not None:
+            root = get_scheme(name, conflicts=self.scheme_conflicts)
+        return root
 
     def rescore(self, events: Events, *, scheme: Any = None) -> Scores | Ranking:
         """Apply the recorded filters to ``events`` and score them as recorded (no checks)."""
@@ -396,6 +440,34 @@ def _conflicts_of(scheme: Any) -> str | None:
     if isinstance(value, Mapping) and value.get("conflicts") is not None:
         return str(value["conflicts"])
     return None
+
+
+def _registered() -> list[str]:
+    from ..plugins import list_schemes
+
+    return list_schemes()
+
+
+def _provenance_of(scheme: Any) -> dict[str, Any]:
+    """The manifest fields that say where ``scheme`` came from: its file, its derivation steps
+    after that file (or after the registered scheme they start from) and that parent's checksum.
+    """
+    meta = getattr(scheme, "metadata", None)
+    if not isinstance(meta, Mapping):
+        return {}
+    steps = [dict(step) for step in meta.get("derivations") or []]
+    record = meta.get("scheme_file")
+    out: dict[str, Any] = {}
+    if isinstance(record, Mapping):
+        steps = steps[int(record.get("derivations", 0)) :]
+        out["scheme_file"] = _plain_json(
+            {k: record[k] for k in ("path", "sha256", "checksum") if k in record}
+        )
+    if steps:
+        out["scheme_parent"] = str(steps[0].get("parent"))
+        out["scheme_parent_checksum"] = str(steps[0].get("parent_checksum"))
+        out["scheme_derivations"] = tuple(_plain_json(steps))
+    return out
 
 
 def _normal_filters(filters: Mapping[str, Any] | None) -> dict[str, Any]:

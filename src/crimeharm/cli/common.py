@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import crimeharm as ch
 
 from ..core.filters import FILTERED_OUT
-from ..errors import CrimeHarmError, EventsError, ParameterError
+from ..errors import CrimeHarmError, EventsError, ParameterError, ParameterTypeError
 from ..io import write as _output
 
 if TYPE_CHECKING:
@@ -146,16 +146,66 @@ def check_paths(args: argparse.Namespace, *, manifest: bool = False) -> None:
     _output.check_outputs(outputs, inputs)
 
 
+#: What --scheme accepts, for help texts.
+SCHEME_HELP = (
+    "weight scheme: a name (default cchi-2020; see 'crimeharm schemes'), a scheme file "
+    "(.toml or .csv with a metadata header), either with derivation steps, e.g. "
+    "cchi-2020+log1p or ons-css-ho+cap(365)+log1p"
+)
+
+
+def add_scheme_options(group: Any) -> None:
+    """``--scheme NAME|FILE`` and ``--conflicts POLICY`` (on an argument group or parser)."""
+    from ..core.crosswalk import CONFLICT_POLICIES
+
+    group.add_argument("--scheme", default="cchi-2020", metavar="NAME|FILE", help=SCHEME_HELP)
+    group.add_argument(
+        "--conflicts",
+        choices=tuple(CONFLICT_POLICIES),
+        metavar="POLICY",
+        help=(
+            "for a scheme whose codes can map to several weights (cchi-2020, ons-css-ho, ...): "
+            f"which weight a code gets, one of {', '.join(CONFLICT_POLICIES)} (the scheme's "
+            "default, min, when not given); recorded in the manifest"
+        ),
+    )
+
+
+def scheme_from_args(args: argparse.Namespace, option: str = "scheme") -> ch.WeightScheme:
+    """The scheme ``--scheme`` names (a name, a file, with derivation steps), with
+    ``--conflicts`` passed to its loader when given.
+    """
+    conflicts = getattr(args, "conflicts", None)
+    options = {} if conflicts is None else {"conflicts": conflicts}
+    name = getattr(args, option)
+    args.conflicts_applied = True  # check_conflicts_applied: this loader took the option
+    try:
+        return ch.get_scheme(name, **options)
+    except ParameterTypeError as exc:
+        if conflicts is None:
+            raise
+        msg = f"--conflicts {conflicts}: scheme {name!r} takes no conflicts policy ({exc})"
+        raise InputError(msg) from None
+
+
+def check_conflicts_applied(args: argparse.Namespace, scheme: ch.WeightScheme) -> None:
+    """InputError when ``--conflicts`` was given but ``scheme`` was not loaded with it."""
+    conflicts = getattr(args, "conflicts", None)
+    if getattr(args, "conflicts_applied", False):
+        return
+    if conflicts is not None and scheme.metadata.get("conflicts") != conflicts:
+        msg = (
+            f"--conflicts {conflicts}: scheme {scheme.name!r} was not loaded with it "
+            "(this command resolves the scheme without the option)"
+        )
+        raise InputError(msg)
+
+
 def add_scoring_input(parser: argparse.ArgumentParser) -> None:
     """The events file, scoring, selection and reading options shared by rank and explain."""
     parser.add_argument("events", metavar="EVENTS", help="events file (.csv or .parquet)")
     scoring = parser.add_argument_group("scoring")
-    scoring.add_argument(
-        "--scheme",
-        default="cchi-2020",
-        metavar="NAME",
-        help="weight scheme (default cchi-2020; see 'crimeharm schemes')",
-    )
+    add_scheme_options(scoring)
     scoring.add_argument(
         "--as-of",
         required=True,
@@ -434,6 +484,7 @@ def filters_of(args: argparse.Namespace) -> dict[str, Any]:
 def select(events: Events, args: argparse.Namespace, scheme: ch.WeightScheme) -> Events:
     from ..audit.manifest import where_value
 
+    check_conflicts_applied(args, scheme)
     filters = filters_of(args)
     where: dict[str, list[Any]] = {}
     for column, values in filters.get("where", {}).items():

@@ -23,6 +23,7 @@ from .common import (
     read_events,
     reading_record,
     render,
+    scheme_from_args,
     select,
     unknown_policy,
 )
@@ -53,7 +54,7 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     fmt = output_format(args)
     check_paths(args, manifest=True)  # before anything is read: no output may replace an input
-    scheme = ch.get_scheme(args.scheme)
+    scheme = scheme_from_args(args)
     decay = decay_from_args(args)
     on_unknown, fallback = unknown_policy(args)
     filters = filters_of(args)

@@ -5,7 +5,9 @@
 - ``crimeharm schemes diff A B`` lists weights changed, codes added and codes removed;
 - ``crimeharm schemes coverage EVENTS --scheme X`` says what share of the events X covers.
 
-NAME, A and B are registered scheme names or scheme files (``.toml``, ``.csv``).
+NAME, A and B are registered scheme names or scheme files (``.toml``, ``.csv``), either
+followed by derivation steps (``cchi-2020+log1p``). ``show --format scheme-csv|toml`` prints
+a scheme file (metadata header and checksum) that ``WeightScheme.from_file`` reads back.
 """
 
 from __future__ import annotations
@@ -13,13 +15,25 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 import crimeharm as ch
 
+from ..core.crosswalk import CONFLICT_POLICIES
 from ..io import write as _output
-from .common import EXIT_OK, InputError, date_arg, read_events
+from .common import (
+    EXIT_OK,
+    SCHEME_HELP,
+    InputError,
+    add_scheme_options,
+    date_arg,
+    non_negative_int,
+    read_events,
+    scheme_from_args,
+)
+
+#: ``schemes show`` formats that print a loadable scheme file.
+SCHEME_FILE_FORMATS = ("scheme-csv", "toml")
 
 
 def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -45,8 +59,28 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
             "then its codes and weights."
         ),
     )
-    show.add_argument("name", metavar="NAME", help="registered scheme name or scheme file")
-    show.add_argument("--format", choices=_output.FORMATS, default="table")
+    show.add_argument("name", metavar="NAME", help=SCHEME_HELP)
+    show.add_argument(
+        "--format",
+        choices=(*_output.FORMATS, *SCHEME_FILE_FORMATS),
+        default="table",
+        help=(
+            "table (default), csv/tsv (the weights only), json, or a scheme file to publish: "
+            "scheme-csv (CSV with a metadata header) or toml"
+        ),
+    )
+    show.add_argument(
+        "--licence",
+        metavar="TEXT",
+        default="",
+        help="with --format scheme-csv or toml: the licence, for a scheme that records none",
+    )
+    show.add_argument(
+        "--conflicts",
+        choices=tuple(CONFLICT_POLICIES),
+        metavar="POLICY",
+        help=f"conflicts policy for schemes that take one: {', '.join(CONFLICT_POLICIES)}",
+    )
     show.add_argument("--derive", metavar="HOW", help="show a derivation: log1p, sqrt, cap=X")
     show.set_defaults(handler=run_show)
 
@@ -76,13 +110,15 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
         ),
     )
     coverage.add_argument("events", metavar="EVENTS", help="events file (.csv or .parquet)")
-    coverage.add_argument("--scheme", default="cchi-2020", metavar="NAME", help="scheme name/file")
+    add_scheme_options(coverage)
     coverage.add_argument(
         "--reference",
         metavar="NAME",
         help="also report the share of this scheme's harm on covered rows (same key system)",
     )
-    coverage.add_argument("--top", type=int, default=10, metavar="N", help="codes to list")
+    coverage.add_argument(
+        "--top", type=non_negative_int, default=10, metavar="N", help="codes to list (>= 0)"
+    )
     coverage.add_argument("--format", choices=("table", "json"), default="table")
     _add_reading(coverage)
     coverage.set_defaults(handler=run_coverage)
@@ -104,18 +140,8 @@ def _add_reading(parser: argparse.ArgumentParser) -> None:
 
 
 def load_scheme(name: str) -> ch.WeightScheme:
-    """A registered scheme, or a scheme file when ``name`` is a path to one."""
-    path = Path(name)
-    if path.suffix.lower() in (".toml", ".csv") and (path.exists() or name not in _names()):
-        if not path.exists():
-            msg = f"scheme file {name!r} not found"
-            raise InputError(msg)
-        return ch.WeightScheme.from_file(path)
+    """A registered scheme, a scheme file, either with derivation steps (``ch.get_scheme``)."""
     return ch.get_scheme(name)
-
-
-def _names() -> list[str]:
-    return ch.list_schemes()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -159,7 +185,13 @@ def _derived(scheme: ch.WeightScheme, how: str | None) -> ch.WeightScheme:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    scheme = _derived(load_scheme(args.name), args.derive)
+    scheme = _derived(scheme_from_args(args, "name"), args.derive)
+    if args.format in SCHEME_FILE_FORMATS:
+        from ..core.schemefile import scheme_file_text
+
+        kind = "csv" if args.format == "scheme-csv" else "toml"
+        sys.stdout.write(scheme_file_text(scheme, kind, licence=args.licence))
+        return EXIT_OK
     meta = _metadata(scheme)
     titles = scheme.titles.tolist() if scheme.titles is not None else [""] * len(scheme)
     groups = scheme.groups.tolist() if scheme.groups is not None else [""] * len(scheme)
@@ -254,13 +286,20 @@ def run_diff(args: argparse.Namespace) -> int:
 
 
 def run_coverage(args: argparse.Namespace) -> int:
-    scheme = load_scheme(args.scheme)
+    scheme = scheme_from_args(args)
     reference = load_scheme(args.reference) if args.reference else None
+    if reference is not None and reference.key_system != scheme.key_system:
+        msg = (
+            f"--reference {args.reference}: it is keyed by {reference.key_system} codes and "
+            f"--scheme {args.scheme} by {scheme.key_system} codes; a reference must use the "
+            "same key system (e.g. ons-css-ho with cchi-2020)"
+        )
+        raise InputError(msg)
     events = read_events(args)
     cov = scheme.coverage(events, reference=reference)
     if args.format == "json":
         data = cov.to_dict()
-        data["missing"] = data["missing"][: args.top] if args.top >= 0 else data["missing"]
+        data["missing"] = data["missing"][: args.top]
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
     else:
         sys.stdout.write(cov.summary(top=args.top) + "\n")

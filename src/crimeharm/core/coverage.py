@@ -5,17 +5,22 @@ rows carry (the sum of their weights, undecayed, in the scheme's unit), and whic
 lacks, most frequent first, each judged against the scheme's key system: a ``valid`` code the
 scheme lacks, a ``well-formed`` code the system's catalogue does not list, or a ``malformed``
 one that is not a code of the system at all. With a ``reference`` scheme keyed the same way,
-it also says what share of the reference harm falls on rows the scheme covers.
+it also says what share of the reference harm falls on rows the scheme covers (a reference
+keyed by another system is refused: it would weigh none of the rows). Rows a reader dropped
+before (``Events.dropped``) are reported by reason, so every row read is accounted for. A share
+with nothing to divide (no rows with a code, no reference harm) is ``None``, printed "n/a".
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
 import numpy as np
 
+from ..errors import ParameterTypeError, SchemeError
 from .keys import get_key_system, key_systems
 
 if TYPE_CHECKING:
@@ -51,12 +56,18 @@ class Coverage:
     reference_share: float | None = None
     reference_rows: int | None = None
     looks_like: str | None = None
+    dropped: Mapping[str, int] = attrs.field(factory=dict)
 
     @property
-    def share_rows(self) -> float:
-        """Covered rows / rows with a code (1.0 when there are none)."""
+    def share_rows(self) -> float | None:
+        """Covered rows / rows with a code (None when there are none: 0/0 is no share)."""
         denominator = self.n_rows - self.n_missing_code
-        return self.n_covered / denominator if denominator else 1.0
+        return self.n_covered / denominator if denominator else None
+
+    @property
+    def n_read(self) -> int:
+        """Rows read: the rows checked plus the rows a reader dropped before."""
+        return self.n_rows + sum(self.dropped.values())
 
     @property
     def n_lacking(self) -> int:
@@ -75,14 +86,26 @@ class Coverage:
         data = attrs.asdict(self)
         data["share_rows"] = self.share_rows
         data["n_lacking"] = self.n_lacking
+        data["n_read"] = self.n_read
         return data
 
     def summary(self, top: int = 10) -> str:
         """A short plain-text report."""
-        lines = [
-            f"scheme {self.scheme!r} ({self.key_system} codes)",
-            f"rows:            {self.n_rows:,}",
-            f"covered:         {self.n_covered:,} ({self.share_rows:.1%} of rows with a code)",
+        lines = [f"scheme {self.scheme!r} ({self.key_system} codes)"]
+        if self.dropped:
+            reasons = ", ".join(f"{r} {n:,}" for r, n in sorted(self.dropped.items()))
+            lines += [
+                f"rows read:       {self.n_read:,}",
+                f"dropped:         {sum(self.dropped.values()):,} on reading ({reasons})",
+                f"rows checked:    {self.n_rows:,}",
+            ]
+        else:
+            lines.append(f"rows:            {self.n_rows:,}")
+        share = self.share_rows
+        lines += [
+            f"covered:         {self.n_covered:,} ("
+            + ("n/a: no rows with a code" if share is None else f"{share:.1%} of rows with a code")
+            + ")",
             f"lacking a code:  {self.n_lacking:,} in {self.n_distinct - self.n_distinct_covered:,}"
             " distinct codes",
         ]
@@ -93,6 +116,11 @@ class Coverage:
             lines.append(
                 f"reference harm:  {self.reference_share:.1%} of {self.reference!r} harm is on "
                 f"covered rows ({self.reference_rows:,} rows the reference weighs)"
+            )
+        elif self.reference is not None:
+            lines.append(
+                f"reference harm:  n/a ({self.reference!r} weighs none of these rows, or "
+                "weighs them all 0)"
             )
         by_status = self.missing_by_status()
         if by_status:
@@ -133,7 +161,23 @@ def scheme_coverage(
     ``scheme``.
     """
     raw = events.code_strings() if hasattr(events, "code_strings") else events
+    if raw is None or isinstance(raw, (str, bytes)):
+        msg = f"coverage needs Events or a sequence of offence codes (got {type(raw).__name__})"
+        raise ParameterTypeError(msg)
     codes = np.asarray(raw)
+    if codes.ndim != 1:
+        msg = (
+            "coverage needs Events or a 1-D sequence of offence codes "
+            f"(got {type(raw).__name__} of {codes.dtype}, {codes.ndim}-D)"
+        )
+        raise ParameterTypeError(msg)
+    if reference is not None and reference.key_system != scheme.key_system:
+        msg = (
+            f"reference {reference.name!r} is keyed by {reference.key_system} codes and "
+            f"{scheme.name!r} by {scheme.key_system} codes: a reference must use the same key "
+            "system (reach one through a crosswalk first)"
+        )
+        raise SchemeError(msg, column="key_system")
     if codes.dtype.kind != "U":
         codes = codes.astype(np.str_) if codes.size else np.empty(0, dtype="<U1")
     blank = np.char.strip(codes) == ""
@@ -163,7 +207,7 @@ def scheme_coverage(
         ref_weight = np.where(in_ref, reference.weights[np.where(in_ref, ref_idx, 0)], 0.0)
         total = math.fsum((ref_weight * counts).tolist())
         covered = math.fsum((ref_weight * counts)[known].tolist())
-        ref_share = covered / total if total else 1.0
+        ref_share = covered / total if total else None
         ref_rows = int(counts[in_ref].sum())
     return Coverage(
         scheme=scheme.name,
@@ -179,6 +223,7 @@ def scheme_coverage(
         reference_share=ref_share,
         reference_rows=ref_rows,
         looks_like=looks_like,
+        dropped={str(k): int(v) for k, v in getattr(events, "dropped", {}).items()},
     )
 
 

@@ -118,7 +118,8 @@ def check_count(value: Any, name: str, minimum: int = 0) -> int:
 
 
 def resolve_scheme(scheme: WeightScheme | str) -> WeightScheme:
-    """A scheme object, looking names up in the plugin registry."""
+    """A scheme object; a name (registered, a scheme file, either with derivation steps such as
+    ``cchi-2020+log1p``) is resolved by [`crimeharm.get_scheme`][crimeharm.get_scheme]."""
     given: object = scheme  # callers without type checking may pass anything
     if isinstance(given, WeightScheme):
         return given
@@ -126,7 +127,10 @@ def resolve_scheme(scheme: WeightScheme | str) -> WeightScheme:
         from ..plugins import get_scheme
 
         return get_scheme(given)
-    msg = f"scheme must be a WeightScheme or a registered name (got {type(given).__name__})"
+    msg = (
+        "scheme must be a WeightScheme, a scheme name or a scheme file path "
+        f"(got {type(given).__name__})"
+    )
     raise ParameterError(msg)
 
 

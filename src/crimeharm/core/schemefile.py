@@ -23,12 +23,16 @@ A crosswalk file is the same CSV form with columns ``from_code,to_code`` (and op
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
 import math
 import os
 import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import attrs
 
 from ..errors import SchemeError
 
@@ -42,6 +46,7 @@ __all__ = [
     "read_crosswalk_file",
     "read_scheme_file",
     "scheme_file_header",
+    "scheme_file_text",
     "write_scheme_file",
 ]
 
@@ -155,6 +160,8 @@ def _finish(
     *,
     require_checksum: bool,
     checksum_line: int | None,
+    derivations_line: int | None,
+    raw_bytes: bytes,
 ) -> WeightScheme:
     from .schemes import WeightScheme
 
@@ -178,6 +185,9 @@ def _finish(
         raise _error(path, None, None, "scheme file has no offences")
     fields = {k: str(meta[k]) for k in _SCHEME_FIELDS if k in meta}
     extra = {k: v for k, v in meta.items() if k not in _SCHEME_FIELDS and k != "checksum"}
+    derivations = _derivations(path, meta.get("derivations"), derivations_line)
+    if derivations is not None:
+        extra["derivations"] = derivations
     titles = [e[3] for e in entries]
     groups = [e[4] for e in entries]
     scheme = WeightScheme(
@@ -188,6 +198,13 @@ def _finish(
         metadata={**extra, "file": path.name},
         **fields,
     )
+    record = {
+        "path": str(path),
+        "sha256": hashlib.sha256(raw_bytes).hexdigest(),
+        "checksum": scheme.checksum,
+        "derivations": len(derivations or []),
+    }
+    scheme = attrs.evolve(scheme, metadata={**scheme.metadata, "scheme_file": record})
     stated = str(meta.get("checksum", "")).strip()
     if not stated:
         if require_checksum:
@@ -203,7 +220,28 @@ def _finish(
     return scheme
 
 
-def _read_csv_scheme(path: Path, text: str, *, require_checksum: bool) -> WeightScheme:
+def _derivations(path: Path, raw: Any, line: int | None) -> list[dict[str, Any]] | None:
+    """The ``derivations`` metadata (JSON text, or a TOML array of tables) as a list of steps."""
+    if raw is None:
+        return None
+    value = raw
+    if isinstance(raw, str):
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            what = f"derivations must be a JSON list of steps ({exc.msg})"
+            raise _error(path, line, "derivations", what) from None
+    if not isinstance(value, list) or not all(
+        isinstance(step, dict) and "op" in step for step in value
+    ):
+        what = "derivations must be a list of steps, each with an 'op'"
+        raise _error(path, line, "derivations", what)
+    return [dict(step) for step in value]
+
+
+def _read_csv_scheme(
+    path: Path, text: str, *, require_checksum: bool, raw_bytes: bytes
+) -> WeightScheme:
     lines = text.splitlines(keepends=True)
     meta, skip = _csv_header(path, lines)
     header, rows = _csv_rows(path, text, skip)
@@ -224,8 +262,18 @@ def _read_csv_scheme(path: Path, text: str, *, require_checksum: bool) -> Weight
     checksum_line = next(
         (i + 1 for i, ln in enumerate(lines[:skip]) if ln.lower().startswith("# checksum")), None
     )
+    derivations_line = next(
+        (i + 1 for i, ln in enumerate(lines[:skip]) if ln.lower().startswith("# derivations")),
+        None,
+    )
     return _finish(
-        path, meta, entries, require_checksum=require_checksum, checksum_line=checksum_line
+        path,
+        meta,
+        entries,
+        require_checksum=require_checksum,
+        checksum_line=checksum_line,
+        derivations_line=derivations_line,
+        raw_bytes=raw_bytes,
     )
 
 
@@ -252,7 +300,9 @@ def _line_of(text: str, needle: str) -> int | None:
     return None
 
 
-def _read_toml_scheme(path: Path, text: str, *, require_checksum: bool) -> WeightScheme:
+def _read_toml_scheme(
+    path: Path, text: str, *, require_checksum: bool, raw_bytes: bytes
+) -> WeightScheme:
     doc = _toml_loads(path, text)
     meta = doc.get("scheme")
     if not isinstance(meta, dict):
@@ -287,6 +337,8 @@ def _read_toml_scheme(path: Path, text: str, *, require_checksum: bool) -> Weigh
         entries,
         require_checksum=require_checksum,
         checksum_line=_line_of(text, "checksum"),
+        derivations_line=_line_of(text, "derivations"),
+        raw_bytes=raw_bytes,
     )
 
 
@@ -296,10 +348,11 @@ def read_scheme_file(path: str | Path, *, require_checksum: bool = False) -> Wei
     """
     path = Path(path)
     text = _read_text(path)
+    raw = path.read_bytes()
     if path.suffix.lower() == ".toml":
-        return _read_toml_scheme(path, text, require_checksum=require_checksum)
+        return _read_toml_scheme(path, text, require_checksum=require_checksum, raw_bytes=raw)
     if path.suffix.lower() in (".csv", ".txt"):
-        return _read_csv_scheme(path, text, require_checksum=require_checksum)
+        return _read_csv_scheme(path, text, require_checksum=require_checksum, raw_bytes=raw)
     what = f"unknown scheme file type {path.suffix!r}: use .toml or .csv"
     raise _error(path, None, None, what)
 
@@ -368,12 +421,19 @@ def _toml_string(value: str) -> str:
     return f'"{escaped}"'
 
 
-def write_scheme_file(scheme: WeightScheme, path: str | Path, *, licence: str = "") -> Path:
-    """Write ``scheme`` as a ``.toml`` or ``.csv`` scheme file with its checksum; returns path.
+def _derivations_text(scheme: WeightScheme) -> str:
+    """``metadata["derivations"]`` as one line of JSON ("" when the scheme has none)."""
+    steps = scheme.metadata.get("derivations")
+    if not steps:
+        return ""
+    return json.dumps(list(steps), sort_keys=True, allow_nan=False, separators=(",", ":"))
+
+
+def scheme_file_text(scheme: WeightScheme, kind: str, *, licence: str = "") -> str:
+    """``scheme`` as the text of a ``"toml"`` or ``"csv"`` scheme file, with its checksum.
 
     ``licence`` defaults to ``scheme.metadata["licence"]``; a published file needs one.
     """
-    path = Path(path)
     licence = licence or str(scheme.metadata.get("licence", ""))
     meta = {
         "name": scheme.name,
@@ -383,16 +443,17 @@ def write_scheme_file(scheme: WeightScheme, path: str | Path, *, licence: str = 
         "source": " ".join(scheme.source.split()),
         "licence": licence,
         "description": " ".join(scheme.description.split()),
+        "derivations": _derivations_text(scheme),
         "checksum": f"sha256:{scheme.checksum}",
     }
     missing = [f for f in REQUIRED_FIELDS if not meta[f]]
     if missing:
-        msg = f"cannot write scheme {scheme.name!r} to {path}: it lacks {', '.join(missing)}"
-        raise SchemeError(msg, source=str(path))
+        msg = f"scheme {scheme.name!r} lacks {', '.join(missing)}, which a scheme file needs"
+        raise SchemeError(msg)
     titles = scheme.titles.tolist() if scheme.titles is not None else [""] * len(scheme)
     groups = scheme.groups.tolist() if scheme.groups is not None else [""] * len(scheme)
     rows = zip(scheme.codes.tolist(), scheme.weights.tolist(), titles, groups, strict=True)
-    if path.suffix.lower() == ".toml":
+    if kind == "toml":
         lines = ["[scheme]"]
         lines += [f"{k} = {_toml_string(v)}" for k, v in meta.items() if v]
         for code, weight, title, group in rows:
@@ -401,8 +462,8 @@ def write_scheme_file(scheme: WeightScheme, path: str | Path, *, licence: str = 
                 lines.append(f"title = {_toml_string(title)}")
             if group:
                 lines.append(f"group = {_toml_string(group)}")
-        text = "\n".join(lines) + "\n"
-    elif path.suffix.lower() == ".csv":
+        return "\n".join(lines) + "\n"
+    if kind == "csv":
         import io
 
         buf = io.StringIO()
@@ -412,9 +473,25 @@ def write_scheme_file(scheme: WeightScheme, path: str | Path, *, licence: str = 
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(["code", "weight", "title", "group"])
         writer.writerows([c, repr(w), t, g] for c, w, t, g in rows)
-        text = buf.getvalue()
-    else:
+        return buf.getvalue()
+    msg = f"unknown scheme file type {kind!r}: use toml or csv"
+    raise SchemeError(msg)
+
+
+def write_scheme_file(scheme: WeightScheme, path: str | Path, *, licence: str = "") -> Path:
+    """Write ``scheme`` as a ``.toml`` or ``.csv`` scheme file with its checksum; returns path.
+
+    ``licence`` defaults to ``scheme.metadata["licence"]``; a published file needs one.
+    """
+    path = Path(path)
+    kind = path.suffix.lower().removeprefix(".")
+    if kind not in ("toml", "csv"):
         msg = f"{path}: unknown scheme file type {path.suffix!r}: use .toml or .csv"
         raise SchemeError(msg, source=str(path))
+    try:
+        text = scheme_file_text(scheme, kind, licence=licence)
+    except SchemeError as exc:
+        msg = f"cannot write {path}: {exc}"
+        raise SchemeError(msg, source=str(path)) from None
     path.write_text(text, encoding="utf-8")
     return path
