@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ..errors import SchemeError
+from ..kernels.summation import MAX_WEIGHT, WEIGHT_RULE
 
 if TYPE_CHECKING:
     from .crosswalk import Crosswalk
@@ -78,8 +79,9 @@ def _number(path: Path, line: int, column: str, raw: Any) -> float:
     except (TypeError, ValueError):
         msg = f"weight must be a number (got {raw!r})"
         raise _error(path, line, column, msg, value=raw) from None
-    if not (math.isfinite(value) and value >= 0.0):
-        raise _error(path, line, column, f"weight must be finite and >= 0 (got {raw!r})", value=raw)
+    if not (math.isfinite(value) and 0.0 <= value <= MAX_WEIGHT):
+        msg = f"weight must be {WEIGHT_RULE} (got {raw!r})"
+        raise _error(path, line, column, msg, value=raw)
     return value
 
 

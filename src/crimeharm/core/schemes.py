@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from ..errors import SchemeError, UnknownKeyError
 from ..kernels.hashing import StringIndex
+from ..kernels.summation import MAX_WEIGHT, WEIGHT_RULE
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -36,7 +37,7 @@ KEY_SYSTEMS = {
 
 
 def _finite_non_negative(value: float) -> bool:
-    return math.isfinite(value) and value >= 0.0
+    return math.isfinite(value) and 0.0 <= value <= MAX_WEIGHT
 
 
 @attrs.frozen
@@ -57,7 +58,7 @@ class OffenceType:
     @weight.validator
     def _check_weight(self, _attribute: object, value: float) -> None:
         if not _finite_non_negative(value):
-            msg = f"offence {self.code!r}: weight must be finite and >= 0 (got {value!r})"
+            msg = f"offence {self.code!r}: weight must be {WEIGHT_RULE} (got {value!r})"
             raise SchemeError(msg, column="weight", value=value)
 
 
@@ -86,7 +87,8 @@ class WeightScheme:
 
     Build with ``from_mapping``, ``from_csv`` or ``from_offences``; look up with
     ``weight``, ``index_of`` or ``code in scheme``. Codes are unique and non-empty;
-    weights are finite and non-negative (a harm index has no negative harm).
+    weights are finite, non-negative (a harm index has no negative harm) and at most 2**32
+    days (so sums stay exact).
     """
 
     codes: npt.NDArray[np.str_] = attrs.field(converter=_as_codes)
@@ -116,12 +118,13 @@ class WeightScheme:
         if empty.size:
             msg = f"{label}: offence code at row {empty[0]} is empty ({empty.size} empty in all)"
             raise SchemeError(msg, row=int(empty[0]), column="code", value="", count=empty.size)
-        bad = np.flatnonzero(~(np.isfinite(self.weights) & (self.weights >= 0)))
+        w = self.weights
+        bad = np.flatnonzero(~(np.isfinite(w) & (w >= 0) & (w <= MAX_WEIGHT)))
         if bad.size:
             i = int(bad[0])
             msg = (
-                f"{label}: weight of {self.codes[i]!r} at row {i} must be finite and >= 0 "
-                f"(got {self.weights[i]!r}; {bad.size} bad weights in all)"
+                f"{label}: weight of {str(self.codes[i])!r} at row {i} must be {WEIGHT_RULE} "
+                f"(got {float(self.weights[i])!r}; {bad.size} bad weights in all)"
             )
             raise SchemeError(msg, row=i, column="weight", value=self.weights[i], count=bad.size)
         uniq, counts = np.unique(self.codes, return_counts=True)
@@ -218,8 +221,8 @@ class WeightScheme:
                             ) from None
                     if not _finite_non_negative(weight):
                         msg = (
-                            f"{where}, column {weight_column!r}: weight must be finite and "
-                            f">= 0 (got {raw!r})"
+                            f"{where}, column {weight_column!r}: weight must be {WEIGHT_RULE} "
+                            f"(got {raw!r})"
                         )
                         raise SchemeError(
                             msg, source=str(path), row=line, column=weight_column, value=raw

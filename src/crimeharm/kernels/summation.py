@@ -11,6 +11,11 @@ and sums are sums of these integers, which are exact and associative. An offende
 then a function of two integers alone (``ExactSums``), whatever the order of the rows, the
 chunks, the threads or the merges: every path gives the same float, bit for bit.
 
+Range: a weight (and so a contribution) is at most ``MAX_WEIGHT`` = 2**32 days (about 11.8
+million years; schemes and fallback weights are validated against it), so a group's whole-day
+total stays exact below 2**53 days for up to 2**21 rows at the largest weight (and for any
+realistic data: the CCHI's largest weight is 5,475 days).
+
 Accuracy: each contribution is off by at most 2**-63 days (about 1e-14 seconds of custody)
 before the one final rounding to float64. Integer sums are exact up to 2**53 whole days per
 group. The numpy reference below sums 21-bit pieces of ``frac`` with ``np.bincount`` (float64
@@ -26,8 +31,21 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["FRACTION_BITS", "ExactSums", "exact_group_sums", "group_sums", "split_exact", "total"]
+__all__ = [
+    "FRACTION_BITS",
+    "MAX_WEIGHT",
+    "WEIGHT_RULE",
+    "ExactSums",
+    "exact_group_sums",
+    "group_sums",
+    "split_exact",
+    "total",
+]
 
+#: The largest weight a scheme (or fallback) may give, in days: 2**32 (see the module).
+MAX_WEIGHT = float(2**32)
+#: A valid weight, in words (for error messages).
+WEIGHT_RULE = f"finite, >= 0 and <= {MAX_WEIGHT:,.0f} (2**32 days)"
 #: Bits of the fractional part: contributions are rounded to multiples of 2**-62 days.
 FRACTION_BITS = 62
 _ONE = np.int64(1) << np.int64(FRACTION_BITS)

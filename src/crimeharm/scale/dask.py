@@ -96,9 +96,13 @@ def partial_dask(
     names = _columns(columns)
     options = ScoringOptions.build(scheme, **scoring)  # bad parameters fail here, not on a worker
     frame = _frame(data, names, options.by)
+    reading: dict[str, str] = dict(names)
+    ids = names.get("offender_id", "offender_id")
+    if ids in frame.columns and frame.dtypes[ids].kind not in "iu":
+        reading["id_type"] = "str"  # one id type for every partition ("auto" decides per part)
     score_part = dask.delayed(_partition_partial, pure=True)
     merge = dask.delayed(_merge, pure=True)
-    layer = [score_part(part, options, names) for part in frame.to_delayed()]
+    layer = [score_part(part, options, reading) for part in frame.to_delayed()]
     if not layer:
         msg = "the dask DataFrame has no partitions"
         raise ParameterError(msg)

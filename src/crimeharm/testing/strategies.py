@@ -62,8 +62,16 @@ def int_ids() -> st.SearchStrategy[int]:
 
 
 def str_ids(max_size: int = 12) -> st.SearchStrategy[str]:
-    """Non-blank string offender ids of varied widths (ASCII, accented and CJK letters)."""
-    return st.text(_ID_CHARS, min_size=1, max_size=max_size)
+    """Non-blank string offender ids of varied widths (ASCII, accented and CJK letters).
+
+    In Unicode NFC, as the readers' id policy leaves them (``crimeharm.io.ids``), so ids built
+    directly and ids read back from a file or frame compare the same.
+    """
+    import unicodedata
+
+    return st.text(_ID_CHARS, min_size=1, max_size=max_size).map(
+        lambda s: unicodedata.normalize("NFC", s)
+    )
 
 
 def weights(*, allow_zero: bool = True, max_value: float = 6000.0) -> st.SearchStrategy[float]:
