@@ -336,3 +336,5 @@ def test_licence_and_limitations_follow_the_scheme_used() -> None:
     )
     bare = atrs_record(manifest(scheme=unlicensed), scheme=unlicensed)
     assert "licence of the weight scheme's weights (not recorded)" in str(bare["datasets"].value)
+    assert bare["datasets"].status == PARTLY_FILLED
+    assert local["datasets"].status == FILLED

@@ -366,6 +366,8 @@ def test_cli_report_honours_by(
     assert "victim_id values with counted harm" in text
     assert "ranks victim_id values by the harm" in text
     assert "of this person" not in text
+    short = tasking_report(scores, events, n=4, event_limit=0).html()
+    assert "<code>crimeharm explain --by victim_id --all</code> lists every event" in short
     manifest = ch.Manifest.read(str(out) + ".manifest.json")
     assert manifest.by == "victim_id"
     assert manifest.matches(top)

@@ -39,6 +39,7 @@ from .manifest import SUFFIX, Manifest, _library_version, manifest_path_for
 
 __all__ = [
     "ATRS_VERSION",
+    "CCHI_LICENCE",
     "FILLED",
     "PARTLY_FILLED",
     "STATUSES",
@@ -273,8 +274,7 @@ def _weights_meaning(m: Manifest, scheme: WeightScheme | None) -> str:
         )
     if family == "ons-css":
         via = ""
-        assert scheme is not None
-        if scheme.metadata.get("crosswalk"):
+        if scheme is not None and scheme.metadata.get("crosswalk"):
             via = (
                 f"; codes are reached through the crosswalk '{scheme.metadata['crosswalk']}', "
                 "whose matches are partly inferred"
@@ -445,7 +445,7 @@ def _values(
             "parameters gives the same result bit for bit (checked by the result fingerprint).",
         ),
         "2.4.2.8": (
-            FILLED if scheme is not None else PARTLY_FILLED,
+            PARTLY_FILLED if "[To complete" in provenance else FILLED,
             f"No training data. The weights come from the {provenance}.",
         ),
         "2.4.2.9": (

@@ -237,6 +237,9 @@ class TaskingReport:
             f'<table id="ranking"><thead><tr>{head}</tr></thead>{"".join(bodies)}</table>'
         )
 
+    def _by_option(self) -> str:
+        return "" if self.by == "offender_id" else f" --by {_e(self.by)}"
+
     def _id_label(self) -> str:
         name = "id" if self.by == "offender_id" else self.by
         return f"{name} (pseudonym)" if self.pseudonymised else name
@@ -261,7 +264,8 @@ class TaskingReport:
         if hidden:
             rows.append(
                 f'<tr class="not-shown"><td colspan="9">{_e(hidden)}; '
-                f"<code>crimeharm explain --all</code> lists every event</td></tr>"
+                f"<code>crimeharm explain{self._by_option()} --all</code> lists every "
+                "event</td></tr>"
             )
         total = (
             f'<tr class="total"><td colspan="6">total: the sum of {e.n_events:,} contributions, as '
