@@ -40,7 +40,9 @@ FORCE_ONLY = (
 )
 
 
-def manifest(*, window: int | None = 1826, decay: str = "exponential") -> ch.Manifest:
+def manifest(
+    *, window: int | None = 1826, decay: str = "exponential", scheme: object = "cchi-2020"
+) -> ch.Manifest:
     rng = np.random.default_rng(5)
     n = 300
     events = ch.Events(
@@ -51,7 +53,7 @@ def manifest(*, window: int | None = 1826, decay: str = "exponential") -> ch.Man
     options = {"half_life_days": 365} if decay == "exponential" else {}
     ranking = ch.top(
         events,
-        "cchi-2020",
+        scheme,  # type: ignore[arg-type]
         n=10,
         as_of=AS_OF,
         window_days=window,
@@ -108,7 +110,7 @@ def test_tool_fields_come_from_the_manifest_and_scheme() -> None:
     assert m.scheme_checksum in version
     assert m.scheme_version in version
     assert record["standard_version"].value == "3.0"
-    assert scheme.source in (record["datasets"].value or "")
+    assert scheme.source.rstrip(".") in (record["datasets"].value or "")
     architecture = record["model_architecture"].value or ""
     assert "half_life_days=365" in architecture
     assert "1826-day window" in architecture
@@ -190,3 +192,149 @@ def test_docs_page_counts_are_the_record_s() -> None:
         f"{len(record.entries) - n_open} fields filled, {n_open} for the organisation to complete"
     )
     assert line in page
+
+
+# -- malformed manifests, paths, outputs that would replace an input, scheme provenance ---------
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "said"),
+    [
+        ("report", "x", "field 'report' must be the row accounting object"),
+        ("report", {"total": 1, "counted": 1, "excluded": [1]}, "'report.excluded' must be"),
+        ("report", {"total": 5, "counted": 1, "excluded": {}}, "'report' does not add up"),
+        ("as_of", 12, "field 'as_of' must be a date YYYY-MM-DD (got 12)"),
+        ("as_of", "2023-13-45", "field 'as_of' must be a date"),
+        ("window_days", "5", "field 'window_days' must be a whole number >= 1 or null"),
+        ("input_rows", -1, "field 'input_rows' must be a whole number >= 0"),
+        ("decay_params", [], "field 'decay_params' must be an object"),
+        ("scheme_checksum", "abc", "field 'scheme_checksum' must be a sha256 hex digest"),
+        ("on_unknown", "ignore", "field 'on_unknown' must be"),
+    ],
+)
+def test_cli_atrs_refuses_a_malformed_manifest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], field: str, value: object, said: str
+) -> None:
+    data = manifest().to_dict()
+    data[field] = value
+    path = tmp_path / "bad.manifest.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert cli.main(["atrs", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert said in err
+    assert len(err.strip().splitlines()) == 1
+    with pytest.raises(ch.CrimeHarmError, match=re.escape(said)):
+        atrs_record(str(path))
+
+
+def test_an_unregistered_scheme_is_flagged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = manifest().to_dict()
+    data["scheme"] = "nope"
+    path = tmp_path / "x.manifest.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert cli.main(["atrs", str(path)]) == 0
+    captured = capsys.readouterr()
+    assert "warning: the manifest's weight scheme 'nope' is not registered" in captured.err
+    assert "**Warning**: the manifest's weight scheme 'nope' is not registered" in captured.out
+    record = atrs_record(path)
+    assert record.warnings
+    datasets = record["datasets"]
+    assert datasets.status == PARTLY_FILLED
+    assert "[To complete by the organisation: the scheme's unit, source and licence]" in str(
+        datasets.value
+    )
+    assert "does not have: what a weight means is not known" in str(
+        record["risks_and_mitigations"].value
+    )
+    assert json.loads(record.to_json())["warnings"] == list(record.warnings)
+
+
+def test_atrs_record_takes_a_path(tmp_path: Path) -> None:
+    m = manifest()
+    path = m.write(tmp_path / "ranking.csv.manifest.json")
+    (tmp_path / "ranking.csv").write_text("rank\n", encoding="utf-8")
+    expected = atrs_record(m).to_markdown()
+    assert atrs_record(str(path)).to_markdown() == expected
+    assert atrs_record(path).to_markdown() == expected
+    assert atrs_record(tmp_path / "ranking.csv").to_markdown() == expected  # the one beside it
+    with pytest.raises(ParameterError, match="needs a Manifest or its path"):
+        atrs_record(3)  # type: ignore[arg-type]
+    with pytest.raises(FileNotFoundError):
+        atrs_record(tmp_path / "missing.json")
+
+
+def test_cli_atrs_never_overwrites_a_file_the_manifest_names(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "offender_id,offence_code,date\n1,105/01,2023-01-01\n2,001/01,2022-01-01\n",
+        encoding="utf-8",
+    )
+    assert cli.main(["rank", "events.csv", "--as-of", AS_OF, "-o", "ranking.csv"]) == 0
+    capsys.readouterr()
+    files = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    for target in ("events.csv", "ranking.csv", "ranking.csv.manifest.json", "sub/../events.csv"):
+        assert cli.main(["atrs", "ranking.csv.manifest.json", "-o", target]) == 2, target
+        assert "would be overwritten" in capsys.readouterr().err
+    assert cli.main(["atrs", "ranking.csv", "-o", "ranking.csv.manifest.json"]) == 2
+    capsys.readouterr()
+    # from another folder the recorded relative paths lead elsewhere: any existing file that is
+    # not an ATRS record is refused all the same
+    monkeypatch.chdir(sub)
+    (sub / "moved.manifest.json").write_bytes(files["ranking.csv.manifest.json"])
+    assert cli.main(["atrs", "moved.manifest.json", "-o", "../events.csv"]) == 2
+    assert "is not an ATRS record" in capsys.readouterr().err
+    assert cli.main(["atrs", "../ranking.csv.manifest.json", "-o", "../events.csv"]) == 2
+    assert "would be overwritten" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == files
+    for fmt in ("markdown", "json"):  # a record written before may be replaced
+        out = tmp_path / f"atrs.{fmt}"
+        for _ in range(2):
+            args = ["atrs", "../ranking.csv", "-o", str(out), "--format", fmt]
+            assert cli.main(args) == 0
+    capsys.readouterr()
+
+
+def test_licence_and_limitations_follow_the_scheme_used() -> None:
+    from crimeharm.audit.atrs import CCHI_LICENCE
+
+    cchi = atrs_record(manifest())
+    assert CCHI_LICENCE.rstrip(".") in str(cchi["datasets"].value)
+    risks = str(cchi["risks_and_mitigations"].value)
+    assert "days of custody at the sentencing-guideline starting point" in risks
+    assert "handed down" not in risks
+    ons = atrs_record(manifest(scheme="ons-css-ho"))
+    licence = ch.get_scheme("ons-css-ho").metadata["licence"]
+    assert licence.rstrip(".") in str(ons["datasets"].value)
+    risks = str(ons["risks_and_mitigations"].value)
+    assert "average sentence, in days, of the sentences actually handed down" in risks
+    assert "crosswalk 'ho-to-ons'" in risks
+    assert "starting point" not in risks
+    mine = ch.WeightScheme.from_mapping(
+        {"001/01": 9.0, "105/01": 1.0, "046/00": 2.0, "008/26": 3.0},
+        name="local-harm",
+        unit="points",
+        source="Our force's panel, 2024",
+        description="local harm points",
+        metadata={"licence": "OGL-UK-3.0"},
+    )
+    local = atrs_record(manifest(scheme=mine), scheme=mine)
+    assert "licence: OGL-UK-3.0" in str(local["datasets"].value)
+    risks = str(local["risks_and_mitigations"].value)
+    assert "the scheme 'local-harm' (local harm points; source: Our force's panel, 2024)" in risks
+    assert "in points" in risks
+    assert "starting point" not in risks
+    assert "handed down" not in risks
+    unlicensed = ch.WeightScheme.from_mapping(
+        {"001/01": 9.0, "105/01": 1.0, "046/00": 2.0, "008/26": 3.0}, name="bare"
+    )
+    bare = atrs_record(manifest(scheme=unlicensed), scheme=unlicensed)
+    assert "licence of the weight scheme's weights (not recorded)" in str(bare["datasets"].value)
+    assert bare["datasets"].status == PARTLY_FILLED
+    assert local["datasets"].status == FILLED

@@ -260,7 +260,8 @@ def test_truncation_keeps_the_largest_contributions(limit: int, sort: str) -> No
         assert line == ""
     else:
         hidden = sequential_sum(e.contribution[rest])
-        assert f"... {rest.size} more counted event" in line
+        more = " more" if shown.size else ""  # with nothing shown, nothing is "more"
+        assert f"... {rest.size}{more} counted event" in line
         assert f"harm {hidden:,.2f} days" in line
         assert f"{hidden / e.harm:.1%} of the total" in line
 
@@ -346,3 +347,59 @@ def test_cli_explain_sorts_summarises_and_matches_rank(
     assert doc["events"][0]["code"] == "001/01"
     assert main([*base, "--limit", "3"]) == 0
     assert "... 38 more counted events" in capsys.readouterr().out
+
+
+def test_cli_explain_limit_zero_shows_only_the_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from crimeharm.cli import main
+
+    path = _busy_csv(tmp_path)
+    assert main(["explain", str(path), "--offender", "5", "--as-of", AS_OF, "--limit", "0"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    cchi = ch.get_scheme("cchi-2020")
+    whole = cchi.weight("001/01") + 40 * cchi.weight("105/01")
+    assert lines[0].startswith("Explanation of offender 5: harm")
+    assert lines[1:3] == [
+        f"... 41 counted events not shown: harm {whole:,.2f} days, 100.0% of the total; "
+        "--all lists every event",
+        f"total: harm {whole:,.2f} days = the sum of 41 contributions (as ranked)",
+    ]
+    assert lines[3:] == ["excluded events: dated after as_of: 1"]  # no event table
+
+
+def test_a_key_with_no_counted_event_is_not_said_to_be_ranked() -> None:
+    events = _events(3, 200)
+    late = ch.Events.concat(
+        [
+            events,
+            ch.Events(
+                offender_id=np.array([999]),
+                offence_code=np.array(["C"]),
+                date=np.array(["2024-01-01"], dtype="datetime64[D]"),
+            ),
+        ]
+    )
+    scores = ch.score(late, SCHEME, as_of=AS_OF)
+    assert 999 not in scores.offender_id.tolist()
+    e = explain(late, SCHEME, 999, as_of=AS_OF)
+    assert e.n_events == 0
+    text = e.table()
+    assert "(as ranked)" not in text
+    assert "total: harm 0.00 days: no counted event, so this offender is not in the ranking" in text
+    assert "excluded events: dated after as_of: 1" in text
+
+
+def test_explanations_by_another_key_name_it() -> None:
+    events = ch.Events(
+        offender_id=np.array([1, 2, 3]),
+        offence_code=np.array(["A", "C", "E"]),
+        date=np.array(["2023-01-01", "2023-02-01", "2023-03-01"], dtype="datetime64[D]"),
+        victim_id=np.array([10, 10, 11]),
+    )
+    e = explain(events, SCHEME, 10, as_of=AS_OF, by="victim_id")
+    assert e.headline().startswith("Explanation of victim_id 10: harm 365.10 days from 2 counted")
+    doc = e.to_dict()
+    assert doc["victim_id"] == 10
+    assert "offender_id" not in doc
+    assert explain(events, SCHEME, 1, as_of=AS_OF).to_dict()["offender_id"] == 1

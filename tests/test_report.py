@@ -347,6 +347,119 @@ def test_cli_report_never_overwrites_its_input(
     capsys.readouterr()
 
 
+def test_cli_report_honours_by(
+    events_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "victims.html"
+    assert cli.main(report_args(events_csv, out, "--by", "victim_id", "--top", "4")) == 0
+    err = capsys.readouterr().err
+    assert "wrote the tasking report of 4 victim_id values" in err
+    text = out.read_text(encoding="utf-8")
+    page = parse(text)
+    events = ch.read_csv(events_csv, victim_id="victim_id")
+    scores = ch.score(events, "cchi-2020", as_of=AS_OF, by="victim_id")
+    top = scores.top(4)
+    assert [p["id"] for p in page.people] == [str(v) for v in top.victim_id]
+    assert [p["total"] for p in page.people] == [format_harm(float(h)) for h in top.harm]
+    assert [p["events"] for p in page.people] == top.n_events.tolist()
+    assert 'data-key="id" data-type="num" class="">victim_id</th>' in text
+    assert "victim_id values with counted harm" in text
+    assert "ranks victim_id values by the harm" in text
+    assert "of this person" not in text
+    short = tasking_report(scores, events, n=4, event_limit=0).html()
+    assert "<code>crimeharm explain --by victim_id --all</code> lists every event" in short
+    manifest = ch.Manifest.read(str(out) + ".manifest.json")
+    assert manifest.by == "victim_id"
+    assert manifest.matches(top)
+    assert manifest.reproduce(manifest.read_events()).victim_id.tolist() == top.victim_id.tolist()
+    assert cli.main(report_args(events_csv, out, "--by", "borough")) == 2
+    assert "borough" in capsys.readouterr().err
+
+
+SEXUAL = "019/16"  # an offence of the cchi-2020 group "SEXUAL OFFENCES"
+
+
+def test_cli_report_manifest_records_the_selection_and_reproduces(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "events.csv"
+    rows = ["offender_id,offence_code,date,victim_id,victim_sex"]
+    for k in range(60):
+        code = SEXUAL if k % 3 == 0 else "105/01"
+        rows.append(f"{k % 9},{code},{np.datetime64('2019-01-01') + 17 * k},{k},{'FM'[k % 2]}")
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "g.html"
+    args = ["--group", "SEXUAL OFFENCES", "--where", "victim_sex=F", "--top", "5"]
+    assert cli.main([*report_args(path, out, *args), "--pad-codes"]) == 0
+    capsys.readouterr()
+    manifest = ch.Manifest.read(str(out) + ".manifest.json")
+    assert manifest.filters == {"groups": ["SEXUAL OFFENCES"], "where": {"victim_sex": ["F"]}}
+    assert manifest.reading["path"] == str(path)
+    assert manifest.reading["victim_id"] == "victim_id"
+    assert manifest.reading["pad_codes"] is True
+    text = out.read_text(encoding="utf-8")
+    assert manifest.output["format"] == "html"
+    assert manifest.output["pseudonymised"] is False
+    import hashlib
+
+    assert manifest.output["sha256"] == hashlib.sha256(text.encode("utf-8")).hexdigest()
+    ranking = manifest.reproduce(manifest.read_events())  # raises if anything differs
+    assert [p["id"] for p in parse(text).people] == [str(v) for v in ranking.offender_id]
+    assert "victim_sex is &#x27;F&#x27;; and offence group &#x27;SEXUAL OFFENCES&#x27;" in text
+    assert "filtered out" in text
+    # the page and the manifest beside it are written together and checked by verify
+    written = sorted(f.name for f in tmp_path.iterdir())
+    assert written == ["events.csv", "g.html", "g.html.manifest.json"]
+    assert cli.main(["verify", str(out)]) == 0
+    out.write_text(text.replace("<h1>", "<h1>x"), encoding="utf-8")
+    assert cli.main(["verify", str(out)]) == 1
+    assert "sha256" in capsys.readouterr().out
+
+
+def test_accounting_says_what_each_unknown_code_number_counts() -> None:
+    events = ch.Events(
+        offender_id=np.array([1, 1, 2, 2, 3, 3]),
+        offence_code=np.array(["A", "Z", "Z", "Y", "Z", "B"]),
+        date=np.array(
+            ["2023-01-01", "2023-02-01", "2010-01-01", "2023-03-01", "2024-01-01", "2023-04-01"],
+            dtype="datetime64[D]",
+        ),
+    )
+    scores = ch.score(events, SCHEME, as_of=AS_OF, window_days=365, on_unknown="skip")
+    rep = scores.report
+    assert rep.unknown_codes == {"Y": 1, "Z": 3}
+    assert rep.excluded["unknown code"] == 2  # the Z and Y dated in the window
+    text = tasking_report(scores, events, n=3, scheme=SCHEME).html()
+    assert (
+        "with the rows carrying each among all 4 such rows scored, of any date: Y (1), Z (3). "
+        "Of these rows, 2 are dated in the scoring window and are the &#x27;unknown code&#x27; "
+        "line above; the other 2 are excluded above under another reason"
+    ) in text
+    fallback = ch.score(
+        events, SCHEME, as_of=AS_OF, window_days=365, on_unknown="fallback", fallback_weight=1.0
+    )
+    text = tasking_report(fallback, events, n=3, scheme=SCHEME).html()
+    assert "2 are dated in the scoring window and are counted at the fallback weight" in text
+
+
+def test_long_explanations_list_the_largest_events_and_summarise_the_rest() -> None:
+    events = toy_events(evil=False)
+    scores = toy_scores(events)
+    report = tasking_report(scores, events, n=8, scheme=SCHEME, event_limit=3)
+    page = parse(report.html())
+    for person, e in zip(page.people, report.explanations, strict=True):
+        assert person["events"] == min(3, e.n_events)
+        assert person["total"] == format_harm(e.harm)  # the total is still the whole harm
+    text = report.html()
+    longer = [e for e in report.explanations if e.n_events > 3]
+    assert longer
+    assert text.count('<tr class="not-shown">') >= len(longer)
+    for e in longer:
+        assert e.hidden_summary(e.shown(3)) in text.replace("&#x27;", "'")
+    with pytest.raises(ParameterError, match="event_limit"):
+        tasking_report(scores, events, scheme=SCHEME, event_limit=-1)
+
+
 # -- a real browser -----------------------------------------------------------------------------
 
 

@@ -137,12 +137,18 @@ def _xy(x: float, y: float) -> str:
     return f"{px:.1f},{py:.1f}"
 
 
-def lorenz_svg(harm: npt.NDArray[np.float64], *, top_n: int, max_points: int = 400) -> str:
+def lorenz_svg(
+    harm: npt.NDArray[np.float64], *, top_n: int, max_points: int = 400, noun: str = "people"
+) -> str:
     """The concentration curve as inline SVG: share of harm held by the top x% of people.
 
     ``harm`` holds one value per person (any order); ``top_n`` marks the people listed. The
     curve has at most ``max_points`` vertices (exact at its ends and at the top-n cut).
+    ``noun`` names what is ranked in the labels ("people", "victim_id values"); it is escaped.
     """
+    import html
+
+    noun = html.escape(noun, quote=True)
     values = np.sort(np.asarray(harm, dtype=np.float64))[::-1]
     n = values.size
     total = float(values.sum())
@@ -172,7 +178,7 @@ def lorenz_svg(harm: npt.NDArray[np.float64], *, top_n: int, max_points: int = 4
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{_W}" height="{_H}" '
         f'viewBox="0 0 {_W} {_H}" role="img" font-size="11" font-family="sans-serif" '
-        f'aria-label="Concentration curve: share of harm held by the top share of people">'
+        f'aria-label="Concentration curve: share of harm held by the top share of {noun}">'
         f'<rect x="{_PAD}" y="16" width="{_W - _PAD - 16}" height="{_H - _PAD - 16}" '
         f'fill="white" stroke="#999"/>'
         f'<polyline points="{_xy(0, 0)} {_xy(1, 1)}" fill="none" stroke="#999" '
@@ -182,7 +188,7 @@ def lorenz_svg(harm: npt.NDArray[np.float64], *, top_n: int, max_points: int = 4
         f'<polyline points="{curve}" fill="none" stroke="#1d3f8f" stroke-width="2"/>'
         + "".join(ticks)
         + f'<text x="{(_PAD + _W - 16) / 2}" y="{_H - 10}" text-anchor="middle">'
-        f"people, ranked by harm (top x%)</text>"
+        f"{noun}, ranked by harm (top x%)</text>"
         f'<text transform="translate(12 {(_H - _PAD + 16) / 2}) rotate(-90)" '
         f'text-anchor="middle">share of all harm</text>'
         f'<text x="{float(cx) + 4:.1f}" y="28" fill="#b45309">listed: top {min(top_n, n):,}</text>'

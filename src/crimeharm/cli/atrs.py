@@ -39,25 +39,48 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
 
 def manifest_of(path: Path) -> Path:
     """``path`` if it is a manifest, else the manifest written beside it (a ranking, a report)."""
-    from ..audit.manifest import SUFFIX, manifest_path_for
+    from ..audit.atrs import manifest_path_of
 
-    if path.name.endswith(SUFFIX) or not manifest_path_for(path).exists():
-        return path
-    return manifest_path_for(path)
+    return manifest_path_of(path)
+
+
+#: How a record written by ``atrs`` starts (Markdown, JSON): only such a file is replaced.
+RECORD_STARTS = (
+    "# Algorithmic transparency record",
+    '{\n  "standard": "Algorithmic Transparency Recording Standard (ATRS)"',
+)
+
+
+def refuse_replacing_other_files(path: Path) -> None:
+    """An existing --output must be an ATRS record written before: a manifest's relative paths
+    cannot always be found again, so any other file (events, a ranking) is left alone."""
+    if not path.is_file():
+        return
+    with path.open("rb") as fh:
+        head = fh.read(256).decode("utf-8", errors="replace")
+    if not head.startswith(RECORD_STARTS):
+        msg = (
+            f"--output {path} exists and is not an ATRS record written by crimeharm atrs; "
+            "choose another file (or remove it first)"
+        )
+        raise InputError(msg)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..audit.atrs import atrs_record
+    from ..audit.atrs import atrs_record, check_manifest, named_paths
     from ..audit.manifest import Manifest
 
     source = manifest_of(Path(args.manifest))
-    if args.output is not None and Path(args.output).resolve() in (
-        source.resolve(),
-        Path(args.manifest).resolve(),
-    ):
-        msg = f"--output {args.output} is the input itself; choose another file"
-        raise InputError(msg)
-    record = atrs_record(Manifest.read(source))
+    manifest = Manifest.read(source)
+    check_manifest(manifest, source=str(source))
+    if args.output is not None:  # never over the manifest or any file it names
+        inputs: dict[str, str | Path] = {"MANIFEST": args.manifest}
+        inputs.update(named_paths(manifest, source))
+        _output.check_outputs({"--output": args.output}, inputs)
+        refuse_replacing_other_files(Path(args.output))
+    record = atrs_record(manifest)
+    for warning in record.warnings:
+        sys.stderr.write(f"{PROG}: warning: {warning}\n")
     text = record.to_json() if args.format == "json" else record.to_markdown()
     if args.output is None:
         sys.stdout.write(text)

@@ -15,10 +15,12 @@ from .common import (
     PROG,
     InputError,
     add_scoring_input,
+    check_paths,
     decay_from_args,
+    filters_of,
     non_negative_int,
     read_events,
-    refuse_overwriting_input,
+    reading_record,
     select,
     unknown_policy,
 )
@@ -31,7 +33,7 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     report = commands.add_parser(
         "report",
         parents=[common],
-        help="write a self-contained HTML tasking report of the top offenders",
+        help="write a self-contained HTML tasking report of the top offenders (or --by keys)",
         description=(
             "Score EVENTS as 'rank' does and write one HTML file for a tasking meeting: the "
             "ranked table (sortable), each person's explanation one click away, the row "
@@ -84,17 +86,20 @@ def pseudonym_key(args: argparse.Namespace) -> bytes | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..audit.manifest import Manifest, manifest_path_for, write_manifest_next_to
-    from ..audit.report import tasking_report
+    import hashlib
 
-    refuse_overwriting_input(args)
-    if manifest_path_for(args.output).resolve() == Path(args.events).resolve():
-        msg = f"the manifest of --output {args.output} would replace the events file"
-        raise InputError(msg)
+    import attrs
+
+    from ..audit.manifest import Manifest, manifest_path_for
+    from ..audit.report import nouns, tasking_report
+    from ..io import write as _output
+
+    check_paths(args, manifest=True)  # before anything is read: no output may replace an input
     key = pseudonym_key(args)
     scheme = ch.get_scheme(args.scheme)
     decay = decay_from_args(args)
     on_unknown, fallback = unknown_policy(args)
+    filters = filters_of(args)
     read = read_events(args)
     events = select(read, args, scheme)
     scores = ch.score(
@@ -105,9 +110,17 @@ def run(args: argparse.Namespace) -> int:
         decay=decay,
         on_unknown=on_unknown,  # type: ignore[arg-type]  # argparse choices guard it
         fallback_weight=fallback,
+        by=args.by,
     )
     ranking = scores.top(args.top)
-    manifest = Manifest.from_result(ranking, read)
+    written: dict[str, Any] = {
+        "path": str(args.output),
+        "format": "html",
+        "pseudonymised": key is not None,
+    }
+    manifest = Manifest.from_result(  # recorded as 'rank -o' records it: filters and reading
+        ranking, read, filters=filters, reading=reading_record(args), output=written, scheme=scheme
+    )
     report = tasking_report(
         scores,
         events,
@@ -118,11 +131,16 @@ def run(args: argparse.Namespace) -> int:
         source=Path(args.events).name,
         title=args.title,
     )
-    report.write(args.output)
-    written = write_manifest_next_to(args.output, manifest)
+    text = report.html()
+    # the page shows the manifest; the file beside it adds the page's sha256 (it cannot be in it)
+    sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    beside = attrs.evolve(manifest, output={**manifest.output, "sha256": sha})
+    manifest_path = str(manifest_path_for(args.output))
+    _output.commit_outputs([(args.output, text), (manifest_path, beside.to_json() + "\n")])
     ids = "pseudonymised ids" if key is not None else "ids as recorded"
+    listed = "offenders" if args.by == "offender_id" else nouns(args.by)[1]
     sys.stderr.write(
-        f"{PROG}: wrote the tasking report of {len(ranking):,} offenders ({ids}) to "
-        f"{args.output}\n{PROG}: wrote the manifest to {written}\n"
+        f"{PROG}: wrote the tasking report of {len(ranking):,} {listed} ({ids}) to "
+        f"{args.output}\n{PROG}: wrote the manifest to {manifest_path}\n"
     )
     return EXIT_OK

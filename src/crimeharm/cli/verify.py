@@ -93,6 +93,12 @@ def _first_difference(manifest: Any, events: Any, text: str) -> str | None:
         raise InputError(msg) from exc
     output = manifest.output
     fmt = str(output.get("format", "csv"))
+    if fmt == "html":  # a tasking report: its result and its file's sha256 are checked
+        if not manifest.matches(result):
+            return "the new score differs from the result the manifest records"
+        if hashlib.sha256(text.encode("utf-8")).hexdigest() != output.get("sha256"):
+            return "the report file is not the one the manifest was written for (sha256 differs)"
+        return None
     expected = render(
         result,
         fmt,

@@ -29,7 +29,15 @@ if TYPE_CHECKING:
 
     from ..core.parameters import ScoringArgs
 
-__all__ = ["SORT_KEYS", "TABLE_LIMIT", "Explanation", "explain", "explain_scores", "format_harm"]
+__all__ = [
+    "SORT_KEYS",
+    "TABLE_LIMIT",
+    "Explanation",
+    "explain",
+    "explain_scores",
+    "format_harm",
+    "key_label",
+]
 
 #: Orders the counted events can be shown in (see `Explanation.order`).
 SORT_KEYS = ("contribution", "date", "row")
@@ -51,6 +59,12 @@ def _plural(n: int, word: str) -> str:
 
 def _share(part: float, whole: float) -> str:
     return f"{part / whole:.1%}" if whole > 0 else "-"
+
+
+def key_label(by: str) -> str:
+    """How a value of the grouping key ``by`` is named in text: "offender" for offender_id,
+    else the column's name ("victim_id 12", "borough North")."""
+    return "offender" if by == "offender_id" else by
 
 
 def sequential_sum(values: npt.NDArray[np.float64]) -> float:
@@ -148,8 +162,10 @@ class Explanation:
         part = total(self.contribution[rest])
         share = part / self.harm if self.harm > 0 else 0.0
         unit = f" {self.unit}" if self.unit else ""
+        which = "more counted" if shown.size else "counted"
+        smallest = " (the smallest contributions)" if shown.size else ""
         return (
-            f"... {n} more counted {_plural(n, 'event')} not shown (the smallest contributions): "
+            f"... {n:,} {which} {_plural(n, 'event')} not shown{smallest}: "
             f"harm {format_harm(part)}{unit}, {share:.1%} of the total"
         )
 
@@ -211,10 +227,11 @@ class Explanation:
         return frame
 
     def to_dict(self, sort: SortKey = "row") -> dict[str, Any]:
-        """Plain-data form (for JSON): offender, harm, parameters, events (in ``sort`` order)."""
+        """Plain-data form (for JSON): the key (under the ``by`` column's name, e.g.
+        ``offender_id``), harm, parameters, events (in ``sort`` order)."""
         oid = self.offender_id
         return {
-            "offender_id": oid.item() if isinstance(oid, np.generic) else oid,
+            self.params.by: oid.item() if isinstance(oid, np.generic) else oid,
             "harm": self.harm,
             "unit": self.unit,
             "count": self.n_events,
@@ -229,7 +246,8 @@ class Explanation:
         window = "no window" if p.window_days is None else f"window {p.window_days} days"
         unit = f" {self.unit}" if self.unit else ""
         return (
-            f"Explanation of offender {self.offender_id!s}: harm {format_harm(self.harm)}{unit} "
+            f"Explanation of {key_label(p.by)} {self.offender_id!s}: "
+            f"harm {format_harm(self.harm)}{unit} "
             f"from {self.n_events} counted {_plural(self.n_events, 'event')}; scheme {p.scheme!r}, "
             f"as_of {p.as_of}, {window}, decay {p.decay}"
         )
@@ -252,8 +270,7 @@ class Explanation:
         """
         lines = [self.headline()]
         shown = self.shown(limit, sort)
-        unit = f" {self.unit}" if self.unit else ""
-        if self.n_events:
+        if shown.size:
             names = ["row", "date", "code", "weight", "age_days", "decay", "contribution", "share"]
             cells = [
                 [
@@ -269,7 +286,7 @@ class Explanation:
                 ]
                 for i in shown.tolist()
             ]
-            widths = [max(len(n), *(len(r[j]) for r in cells)) for j, n in enumerate(names)]
+            widths = [max([len(n), *(len(r[j]) for r in cells)]) for j, n in enumerate(names)]
             lines.append(
                 "  ".join(n.rjust(w) for n, w in zip(names, widths, strict=True)) + "  title"
             )
@@ -277,13 +294,10 @@ class Explanation:
                 "  ".join(c.rjust(w) for c, w in zip(r[:-1], widths, strict=True)) + "  " + r[-1]
                 for r in cells
             ]
-            hidden = self.hidden_summary(shown)
-            if hidden:
-                lines.append(f"{hidden}; {all_hint} lists every event")
-        lines.append(
-            f"total: harm {format_harm(self.harm)}{unit} = the sum of {self.n_events} "
-            f"{_plural(self.n_events, 'contribution')} (as ranked)"
-        )
+        hidden = self.hidden_summary(shown)
+        if hidden:
+            lines.append(f"{hidden}; {all_hint} lists every event")
+        lines.append(self.total_line())
         counts = self.excluded_counts()
         if counts:
             listed = ", ".join(f"{reason}: {n}" for reason, n in sorted(counts.items()))
@@ -294,6 +308,23 @@ class Explanation:
                     for r in self.excluded_records()
                 ]
         return "\n".join(lines)
+
+    def total_line(self) -> str:
+        """The line that adds the contributions up: the harm as ``crimeharm rank`` prints it.
+
+        A key with no counted event has no harm and is not in any ranking; the line says so
+        rather than "as ranked".
+        """
+        unit = f" {self.unit}" if self.unit else ""
+        if not self.n_events:
+            return (
+                f"total: harm {format_harm(self.harm)}{unit}: no counted event, so this "
+                f"{key_label(self.params.by)} is not in the ranking"
+            )
+        return (
+            f"total: harm {format_harm(self.harm)}{unit} = the sum of {self.n_events} "
+            f"{_plural(self.n_events, 'contribution')} (as ranked)"
+        )
 
     def __repr__(self) -> str:
         head, _, rest = self.table().partition("\n")
