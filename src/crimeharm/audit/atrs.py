@@ -202,22 +202,20 @@ def _scheme_details(
 ) -> tuple[WeightScheme | None, str | None]:
     """The scheme the manifest records (checked by checksum), or None and why not."""
     if scheme is None:
-        from ..plugins import list_schemes
+        from ..errors import UnknownNameError
 
-        try:
-            if manifest.scheme not in list_schemes():
-                raise LookupError(manifest.scheme)
-            scheme = manifest.scheme_object()  # with the recorded conflict policy
-        except CrimeHarmError:  # registered, but its weights here are not the run's
-            from ..plugins import get_scheme
-
-            scheme = get_scheme(manifest.scheme)
-        except LookupError:  # a scheme built in code or from an uninstalled plugin
+        try:  # a registered name, a derivation of one, or a scheme file; its conflict policy
+            scheme = manifest.scheme_object()
+        except UnknownNameError:  # a scheme built in code or from an uninstalled plugin
             return None, (
                 f"the manifest's weight scheme {manifest.scheme!r} is not registered in this "
                 "installation, so its unit, source, licence and description are not known "
                 "to crimeharm; pass the scheme (atrs_record(..., scheme=...)) or complete them"
             )
+        except CrimeHarmError:  # found, but its weights here are not the run's
+            from ..plugins import get_scheme
+
+            scheme = get_scheme(manifest.scheme)
     if scheme.checksum != manifest.scheme_checksum:
         if scheme.name == manifest.scheme:
             return None, (

@@ -7,8 +7,6 @@ import json
 import sys
 from typing import Any
 
-import crimeharm as ch
-
 from ..io import write as _output
 from ..research.explain import SORT_KEYS, TABLE_LIMIT
 from .common import (
@@ -19,6 +17,7 @@ from .common import (
     non_negative_int,
     read_events,
     refuse_overwriting_input,
+    scheme_from_args,
     select,
     unknown_policy,
 )
@@ -70,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     from ..research.explain import explain
 
     refuse_overwriting_input(args)
-    scheme = ch.get_scheme(args.scheme)
+    scheme = scheme_from_args(args)
     decay = decay_from_args(args)
     on_unknown, fallback = unknown_policy(args)
     events = select(read_events(args), args, scheme)

@@ -21,6 +21,7 @@ from .common import (
     non_negative_int,
     read_events,
     reading_record,
+    scheme_from_args,
     select,
     unknown_policy,
 )
@@ -96,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
 
     check_paths(args, manifest=True)  # before anything is read: no output may replace an input
     key = pseudonym_key(args)
-    scheme = ch.get_scheme(args.scheme)
+    scheme = scheme_from_args(args)
     decay = decay_from_args(args)
     on_unknown, fallback = unknown_policy(args)
     filters = filters_of(args)
