@@ -564,9 +564,16 @@ def aggregate(
 def _distinct_pairs(
     keys: npt.NDArray[Any], label: npt.NDArray[np.intp], victim: npt.NDArray[Any]
 ) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
-    """The distinct (key, victim) pairs of the rows, sorted by key then victim."""
+    """The distinct (key, victim) pairs of the rows, sorted by key then victim.
+
+    Rows without a victim (a missing ``victim_id``) are no victim: they make no pair.
+    """
     from ..kernels.hashing import group_sorted
 
+    absent = is_missing(victim)
+    if absent.any():
+        keep = ~absent
+        label, victim = label[keep], victim[keep]
     victims, vdistinct = group_sorted(victim)
     width = max(int(vdistinct.size), 1)
     _, distinct_pairs = group_sorted(label.astype(np.int64) * width + victims)
