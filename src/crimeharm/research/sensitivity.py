@@ -249,6 +249,7 @@ class SweepResult:
     def offenders_to_pandas(self) -> pd.DataFrame:
         """One row per offender in any top n: appearances, frequency, baseline rank (0 = not
         in the baseline top n); most frequent first, then baseline rank, then id (needs pandas).
+        The id column is named after the grouping key (``by``, e.g. ``victim_id``).
         """
         from .._optional import require
 
@@ -260,7 +261,7 @@ class SweepResult:
         order = np.lexsort((self.offender_id, unranked, -self.appearances))
         frame: pd.DataFrame = pandas.DataFrame(
             {
-                "offender_id": self.offender_id[order],
+                self.params.by: self.offender_id[order],
                 "appearances": self.appearances[order],
                 "frequency": self.frequency[order],
                 "baseline_rank": base_rank[order],
@@ -365,7 +366,7 @@ class BootstrapResult:
 
     def _columns(self) -> dict[str, npt.NDArray[Any]]:
         return {
-            "offender_id": self.offender_id,
+            self.params.by: self.offender_id,
             "harm": self.harm,
             "rank": self.rank,
             "rank_lower": self.rank_lower,
@@ -376,7 +377,7 @@ class BootstrapResult:
         }
 
     def to_records(self) -> list[dict[str, Any]]:
-        """One plain dict per offender (no replicate ranks)."""
+        """One plain dict per offender (no replicate ranks); the id under the ``by`` name."""
         cols = {k: v.tolist() for k, v in self._columns().items()}
         return [dict(zip(cols, row, strict=True)) for row in zip(*cols.values(), strict=True)]
 
@@ -454,8 +455,8 @@ def bootstrap_ranks(
     for the top 200 of 3,000 (conservative at the very top, short deeper down). The basic
     (reflected) interval did far worse (about 40%), because ranks are bounded at 1. Read the
     intervals as a guide to how fragile a rank is, not as calibrated confidence statements.
-    of the full data. The same ``seed`` gives the same result. Scoring keywords as
-    [`crimeharm.score`][crimeharm.score] (``by`` included).
+    Scoring keywords as [`crimeharm.score`][crimeharm.score] (``by`` included); the id column of
+    ``to_pandas()`` and ``to_records()`` is named after ``by``.
     """
     n = check_count(n, "n", 1)
     n_boot = check_count(n_boot, "n_boot", 1)
