@@ -155,12 +155,12 @@ def _unknown_code_error(
     rows = "row carries" if count == 1 else "rows carry"
     others = ""
     if len(ranked) > 1:
-        listed = ", ".join(f"{c!r} ({n})" for c, n in ranked[1:6])
-        more = f" and {len(ranked) - 6} more" if len(ranked) > 6 else ""
+        listed = ", ".join(f"{c!r} ({n:,})" for c, n in ranked[1:6])
+        more = f" and {len(ranked) - 6:,} more" if len(ranked) > 6 else ""
         others = f"; other unknown codes: {listed}{more}"
     hint = describe_code(code, scheme.key_system)
     msg = (
-        f"offence code {code!r} is not in weight scheme {scheme.name!r}{hint}: {count} {rows} it "
+        f"offence code {code!r} is not in weight scheme {scheme.name!r}{hint}: {count:,} {rows} it "
         f"(first at {first}){others}. Pass on_unknown='skip' to count them in the report "
         f"instead, or on_unknown='fallback' with fallback_weight=..."
     )

@@ -222,7 +222,7 @@ class Events:
                 i = int(np.argmax(missing))
                 count = int(np.count_nonzero(missing))
                 where = _where(self.source, self.first_line, i)
-                others = f"; {count - 1} other rows too" if count > 1 else ""
+                others = f"; {count - 1:,} other rows too" if count > 1 else ""
                 msg = f"{where}, column {name!r}: missing value{others}"
                 raise EventsError(msg, source=self.source, row=i, column=name, count=count)
         if self.offence_code.dtype.kind in "iu":

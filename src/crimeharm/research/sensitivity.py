@@ -421,7 +421,7 @@ def _tracked_rows(
     if not np.all(found):
         missing = int(np.count_nonzero(~found))
         msg = (
-            f"{missing} of the {wanted.size} given offenders have no counted event under these "
+            f"{missing:,} of the {wanted.size:,} given offenders have no counted event under these "
             "settings (as_of, window_days)"
         )
         raise ParameterError(msg)
