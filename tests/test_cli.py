@@ -1257,3 +1257,31 @@ def test_rank_top_zero_says_so(capsys: pytest.CaptureFixture[str], events_csv: P
     assert "no offender has counted events" not in out
     _, out, _ = run(capsys, *rank_args(events_csv, "--as-of", "2000-01-01"))
     assert "(no offender has counted events)" in out
+
+
+@pytest.mark.parametrize(
+    ("more", "message"),
+    [
+        (["--half-life", "0"], "error: --half-life must be a positive finite number of days"),
+        (["--fallback-weight", "-1"], "error: --fallback-weight must be a number >= 0 (got -1.0)"),
+        (["--by", "nope"], "error: --by nope: the events have no such column"),
+        (["--by", "date"], "error: --by must name the column to group by"),
+        (["--decay", "linear"], "error: --decay linear needs --decay-param horizon_days=N\n"),
+        (
+            ["--decay", "linear", "--decay-param", "horizon=3"],
+            "error: --decay linear has no parameter 'horizon'; it takes horizon_days\n",
+        ),
+        (
+            ["--decay", "linear", "--decay-param", "horizon_days=-1"],
+            "error: --decay-param horizon_days must be a positive finite number of days",
+        ),
+    ],
+)
+def test_option_errors_name_the_cli_flag(
+    capsys: pytest.CaptureFixture[str], events_csv: Path, more: list[str], message: str
+) -> None:
+    status, out, err = run(capsys, *rank_args(events_csv, *more))
+    assert (status, out) == (2, "")
+    assert message in err
+    for python in ("half_life_days must", "fallback_weight", "by=", "__init__", "on_unknown="):
+        assert python not in err
