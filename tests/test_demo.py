@@ -287,6 +287,6 @@ def test_no_victim_is_a_missing_victim_id() -> None:
     real = events.take(victim != "", reason="no victim")
     per_offender = ch.score(real, "cchi-2020", as_of=AS_OF, window_days=SPAN)
     assert per_offender.victims is not None
-    by_id = dict(zip(per_offender.offender_id.tolist(), per_offender.victims.tolist()))
+    by_id = dict(zip(per_offender.offender_id.tolist(), per_offender.victims.tolist(), strict=True))
     expected = [by_id.get(o, 0) for o in scores.offender_id.tolist()]
     assert scores.victims.tolist() == expected

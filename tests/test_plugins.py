@@ -472,7 +472,7 @@ class LookupDecay:
     known: int = 4000
 
     def factor(self, age_days: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
-        table = {age: 1.0 for age in range(self.known)}
+        table = dict.fromkeys(range(self.known), 1.0)
         return np.array([table[int(a)] for a in np.asarray(age_days)], dtype=np.float64)
 
     def params(self) -> dict[str, Any]:

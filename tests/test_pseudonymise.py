@@ -169,5 +169,6 @@ def test_blank_ids_stay_missing() -> None:
     """A blank victim id (no victim) is missing, not a person: its pseudonym stays blank."""
     key = b"k" * 32
     out = pseudonymise_ids(np.array(["", "a", " ", "a"]), key)
-    assert out[0] == "" and out[2] == ""
+    assert out[0] == ""
+    assert out[2] == ""
     assert out[1] == out[3] != ""

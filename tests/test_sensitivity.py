@@ -316,13 +316,12 @@ def test_sweep_and_bootstrap_tables_name_the_key_column_after_by() -> None:
     )
     result = sweep(events, SCHEME, as_of=AS_OF, n=5, half_lives=[365], by="victim_id")
     table = result.offenders_to_pandas()
-    assert list(table.columns)[0] == "victim_id"
+    assert table.columns[0] == "victim_id"
     assert sorted(table["victim_id"]) == sorted(result.offender_id.tolist())
     boot = bootstrap_ranks(events, SCHEME, as_of=AS_OF, n=5, n_boot=10, seed=1, by="victim_id")
-    assert list(boot.to_pandas().columns)[0] == "victim_id"
-    assert list(boot.to_records()[0])[0] == "victim_id"
+    assert boot.to_pandas().columns[0] == "victim_id"
+    assert next(iter(boot.to_records()[0])) == "victim_id"
     default = bootstrap_ranks(events, SCHEME, as_of=AS_OF, n=5, n_boot=10, seed=1)
-    assert list(default.to_pandas().columns)[0] == "offender_id"
-    assert list(sweep(events, SCHEME, as_of=AS_OF, n=5).offenders_to_pandas().columns)[0] == (
-        "offender_id"
-    )
+    assert default.to_pandas().columns[0] == "offender_id"
+    plain = sweep(events, SCHEME, as_of=AS_OF, n=5).offenders_to_pandas()
+    assert plain.columns[0] == "offender_id"

@@ -308,14 +308,16 @@ class Manifest:
         result differ, [`ParameterTypeError`][crimeharm.ParameterTypeError] if ``events`` is
         neither Events nor a path.
         """
-        if isinstance(events, (str, os.PathLike)):
-            events = self.read_events(os.fspath(events))
-        elif not isinstance(events, Events):
+        given: object = events  # checked at run time, whatever the annotation says
+        if isinstance(given, (str, os.PathLike)):
+            given = self.read_events(os.fspath(given))
+        if not isinstance(given, Events):
             msg = (
                 "reproduce needs the events (crimeharm.Events) or the path of the events file "
-                f"(got {type(events).__name__})"
+                f"(got {type(given).__name__})"
             )
             raise ParameterTypeError(msg)
+        events = given
         if not self.verify(events):
             msg = (
                 f"the events do not match the manifest (fingerprint {self.input_fingerprint[:12]}"
