@@ -2,8 +2,8 @@
 
 A force would select its domestic-abuse-flagged crimes (``events.select(where={"da_flag":
 "Y"})``); the synthetic demo data carries no such flag, so this example takes violence and
-sexual offences against a person (victim_id != 0) as a stand-in. Perpetrators with at least two
-victims in three years are eligible (as MATAC); each is banded 1-5 (quintiles over the
+sexual offences against a person (a non-blank victim_id) as a stand-in. Perpetrators with at
+least two victims in three years are eligible (as MATAC); each is banded 1-5 (quintiles over the
 eligible) on recency, frequency, gravity (CCHI days) and victims, and ranked by the sum.
 
 Run:  python examples/rfg_domestic_abuse.py [--events 327566] [--top 10]
@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> None:
     scheme = ch.get_scheme("cchi-2020")
     events = make_demo_events(args.events, seed=7)
     assert events.victim_id is not None
-    against_person = events.take(events.victim_id != 0, reason="no person victim")
+    against_person = events.take(events.victim_id != "", reason="no person victim")
     abuse = against_person.select(
         scheme=scheme, groups=["VIOLENCE AGAINST THE PERSON", "SEXUAL OFFENCES"]
     )

@@ -94,9 +94,9 @@ def test_rank_csv_has_hand_computed_harms(
     assert [int(r["rank"]) for r in rows] == [1, 2, 3]
     for r in rows:
         assert float(r["harm"]) == pytest.approx(harm[int(r["offender_id"])], rel=1e-12)
-    counts = {int(r["offender_id"]): int(r["count"]) for r in rows}
+    counts = {int(r["offender_id"]): int(r["n_events"]) for r in rows}
     assert counts == {777101: 2, 777202: 1, 777303: 1}
-    last = {int(r["offender_id"]): r["last"] for r in rows}
+    last = {int(r["offender_id"]): r["last_date"] for r in rows}
     assert last[777101] == "2023-07-18"
     assert err == ""
 
@@ -402,7 +402,7 @@ def test_error_hints_name_command_options(
     assert "date_format=" not in err
     status, out, err = run(capsys, *rank_args(path, "--date-format", "%d/%m/%Y", "--format", "csv"))
     assert status == 0, err
-    assert [r["last"] for r in csv.DictReader(io.StringIO(out))] == ["2023-07-18"]
+    assert [r["last_date"] for r in csv.DictReader(io.StringIO(out))] == ["2023-07-18"]
     unknown = tmp_path / "unknown.csv"
     unknown.write_text(HEADER + "777101,999/99,2023-07-01,1,U\n")
     status, _, err = run(capsys, *rank_args(unknown))
@@ -822,8 +822,8 @@ def test_a_directory_or_a_named_pipe_as_input_is_named(
 @pytest.mark.parametrize(
     ("name", "first_line"),
     [
-        ("r.csv", "rank,offender_id,harm,count,first,last,victims"),
-        ("r.tsv", "rank\toffender_id\tharm\tcount\tfirst\tlast\tvictims"),
+        ("r.csv", "rank,offender_id,harm,n_events,first_date,last_date,victims"),
+        ("r.tsv", "rank\toffender_id\tharm\tn_events\tfirst_date\tlast_date\tvictims"),
         ("r.json", "{"),
         ("r.txt", "crimeharm ranking of"),
     ],
@@ -1216,3 +1216,72 @@ def test_pseudonymise_command_with_a_key_from_the_environment_or_a_file(
     argv = ["pseudonymise", str(ranking), "-o", str(key_file), "--key-file", str(key_file)]
     assert run(capsys, *argv)[0] == 2
     assert key_file.read_bytes() == b"a key of at least sixteen bytes"
+
+
+# -- rank: one set of column names, readable counts ----------------------------------------------
+
+
+def test_rank_formats_name_the_columns_alike(
+    capsys: pytest.CaptureFixture[str], events_csv: Path
+) -> None:
+    expected = ["rank", "offender_id", "harm", "n_events", "first_date", "last_date", "victims"]
+    _, table, _ = run(capsys, *rank_args(events_csv))
+    header = next(line for line in table.splitlines() if line.startswith("rank"))
+    assert header.split() == expected
+    for fmt, delimiter in (("csv", ","), ("tsv", "\t")):
+        _, out, _ = run(capsys, *rank_args(events_csv, "--format", fmt))
+        assert out.splitlines()[0].split(delimiter) == expected
+    _, out, _ = run(capsys, *rank_args(events_csv, "--format", "json"))
+    assert list(json.loads(out)["ranking"][0]) == expected
+    _, out, _ = run(capsys, *rank_args(events_csv, "--by", "victim_id", "--format", "csv"))
+    assert out.splitlines()[0].split(",")[:3] == ["rank", "victim_id", "harm"]
+
+
+def test_rank_table_counts_have_thousands_separators(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "many.csv"
+    path.write_text(HEADER + "".join("5,046/00,2023-07-01,1,U\n" for _ in range(1234)))
+    status, out, err = run(capsys, *rank_args(path))
+    assert status == 0, err
+    row = next(line for line in out.splitlines() if line.lstrip().startswith("1 "))
+    assert row.split()[3] == "1,234"
+    _, out, _ = run(capsys, *rank_args(path, "--format", "csv"))
+    assert out.splitlines()[1].split(",")[3] == "1234"  # files keep plain numbers
+
+
+def test_rank_top_zero_says_so(capsys: pytest.CaptureFixture[str], events_csv: Path) -> None:
+    status, out, err = run(capsys, *rank_args(events_csv, "--top", "0"))
+    assert status == 0, err
+    assert "top 0 requested" in out
+    assert "no offender has counted events" not in out
+    _, out, _ = run(capsys, *rank_args(events_csv, "--as-of", "2000-01-01"))
+    assert "(no offender has counted events)" in out
+
+
+@pytest.mark.parametrize(
+    ("more", "message"),
+    [
+        (["--half-life", "0"], "error: --half-life must be a positive finite number of days"),
+        (["--fallback-weight", "-1"], "error: --fallback-weight must be a number >= 0 (got -1.0)"),
+        (["--by", "nope"], "error: --by nope: the events have no such column"),
+        (["--by", "date"], "error: --by must name the column to group by"),
+        (["--decay", "linear"], "error: --decay linear needs --decay-param horizon_days=N\n"),
+        (
+            ["--decay", "linear", "--decay-param", "horizon=3"],
+            "error: --decay linear has no parameter 'horizon'; it takes horizon_days\n",
+        ),
+        (
+            ["--decay", "linear", "--decay-param", "horizon_days=-1"],
+            "error: --decay-param horizon_days must be a positive finite number of days",
+        ),
+    ],
+)
+def test_option_errors_name_the_cli_flag(
+    capsys: pytest.CaptureFixture[str], events_csv: Path, more: list[str], message: str
+) -> None:
+    status, out, err = run(capsys, *rank_args(events_csv, *more))
+    assert (status, out) == (2, "")
+    assert message in err
+    for python in ("half_life_days must", "fallback_weight", "by=", "__init__", "on_unknown="):
+        assert python not in err

@@ -94,3 +94,27 @@ def test_bad_parameters_fail_on_the_client(client: Any) -> None:
         score_dask(ddf, SCHEME, columns=COLUMNS, split_every=1, **KW)
     with pytest.raises(ch.ParameterError, match="dask DataFrame"):
         score_dask([1, 2], SCHEME, **KW)
+
+
+# dask's Parquet reader calls pandas' reset_index(inplace=True), deprecated in pandas 3.1
+@pytest.mark.filterwarnings("ignore:The inplace keyword in DataFrame.reset_index:Warning")
+def test_the_module_docstring_example_runs(client: Any, tmp_path: Path) -> None:
+    import doctest
+
+    import crimeharm.scale.dask as module
+
+    events = ch.make_demo_events(2_000, seed=4)
+    events.to_pandas().to_parquet(tmp_path / "part-0.parquet", index=False)
+    assert module.__doc__ is not None
+    text = module.__doc__.replace('"s3://force/events/"', repr(str(tmp_path)))
+    # run the scoring line here (the cluster lines stay skipped: the fixture is the client)
+    text = text.replace("decay=decay)                     # doctest: +SKIP", "decay=decay)")
+    test = doctest.DocTestParser().get_doctest(text, {"score_dask": score_dask}, "doc", None, 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    runner.run(test, clear_globs=False)
+    assert runner.summarize(verbose=False).failed == 0
+    scores = test.globs["scores"]
+    decay = ch.get_decay("exponential", half_life_days=365)
+    plain = ch.Events(events.offender_id, events.code_strings(), events.date)  # the columns read
+    want = ch.score(plain, "cchi-2020", as_of="2023-07-18", window_days=1826, decay=decay)
+    assert_scores_equal(scores, want)

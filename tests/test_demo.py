@@ -159,16 +159,16 @@ def test_victims_sex_and_repeat_victims() -> None:
     group = groups[scheme.index_of(events.code_strings())]
     sexual = group == "SEXUAL OFFENCES"
     assert np.mean(sex[sexual] == "F") > 0.75
-    # no individual victim <=> victim id 0; such rows have sex "U"
-    assert (sex[victim == 0] == "U").all()
-    assert np.mean(group[victim == 0] == "DRUG OFFENCES") > 0.3
+    # no individual victim <=> a blank (missing) victim id; such rows have sex "U"
+    assert (sex[victim == ""] == "U").all()
+    assert np.mean(group[victim == ""] == "DRUG OFFENCES") > 0.3
     # a victim's sex is a property of the victim, not of the event
     people = sex != "U"
     pairs = np.unique(np.stack([victim[people], (sex[people] == "F").astype(np.int64)]), axis=1)
     assert np.unique(pairs[0]).size == pairs.shape[1]
     # domestic abuse: the same offender against the same person again and again
     violent = (group == "VIOLENCE AGAINST THE PERSON") & people
-    pair = events.offender_id[violent] * 1_000_000_007 + victim[violent]
+    pair = events.offender_id[violent] * 1_000_000_007 + victim[violent].astype(np.int64)
     _, repeats = np.unique(pair, return_counts=True)
     assert np.sum(repeats[repeats > 1]) / violent.sum() > 0.1
 
@@ -268,3 +268,25 @@ def test_demo_progress_line_only_on_a_terminal(
     assert "generating 2,000 synthetic events" in err
     assert "scoring 2,000 events" in err
     assert err.endswith("\r\x1b[K")  # the line is cleared at the end
+
+
+def test_no_victim_is_a_missing_victim_id() -> None:
+    """Rows without an individual victim are not one huge victim: by="victim_id" reports them
+    as "missing victim_id" and offenders' victim counts leave them out."""
+    events = default_events()
+    victim = events.victim_id
+    assert victim is not None
+    absent = int(np.count_nonzero(victim == ""))
+    assert absent > 0
+    by_victim = ch.score(events, "cchi-2020", as_of=AS_OF, window_days=SPAN, by="victim_id")
+    assert "" not in set(by_victim.to_pandas()["victim_id"])
+    assert by_victim.report.excluded == {"missing victim_id": absent}
+    assert by_victim.report.counted == len(events) - absent
+    scores = ch.score(events, "cchi-2020", as_of=AS_OF, window_days=SPAN)
+    assert scores.victims is not None
+    real = events.take(victim != "", reason="no victim")
+    per_offender = ch.score(real, "cchi-2020", as_of=AS_OF, window_days=SPAN)
+    assert per_offender.victims is not None
+    by_id = dict(zip(per_offender.offender_id.tolist(), per_offender.victims.tolist(), strict=True))
+    expected = [by_id.get(o, 0) for o in scores.offender_id.tolist()]
+    assert scores.victims.tolist() == expected

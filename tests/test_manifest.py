@@ -295,3 +295,32 @@ def test_a_manifest_without_the_new_fields_still_reads() -> None:
     assert old.by == "offender_id"
     assert (old.scheme_parent, old.scheme_derivations, old.scheme_file) == (None, (), {})
     assert old.reproduce(events, scheme=SCHEME) == ch.score(events, SCHEME, as_of=AS_OF)
+
+
+def test_reproduce_takes_the_events_path_and_refuses_other_types(tmp_path: Path) -> None:
+    from crimeharm import cli
+
+    events = _met_style_events(tmp_path / "events.csv")
+    out = tmp_path / "ranking.csv"
+    argv = ["rank", str(events), "--as-of", AS_OF, "--id-type", "str", "-o", str(out)]
+    assert cli.main(argv) == 0
+    manifest = Manifest.read(manifest_path_for(out))
+    want = manifest.reproduce(manifest.read_events())
+    assert manifest.reproduce(str(events)) == want  # read with the recorded options
+    assert manifest.reproduce(events) == want
+    with pytest.raises(ch.ParameterTypeError, match="the path of the events file"):
+        manifest.reproduce([1, 2, 3])  # type: ignore[arg-type]
+
+
+def test_read_names_a_missing_file_or_a_folder(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.json"
+    with pytest.raises(DataError, match=r"nope\.json: no such manifest file") as caught:
+        Manifest.read(missing)
+    assert isinstance(caught.value, ch.CrimeHarmError)
+    assert caught.value.source == str(missing)
+    with pytest.raises(DataError, match="is a directory, not a manifest file"):
+        Manifest.read(tmp_path)
+    binary = tmp_path / "m.json"
+    binary.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(DataError, match="not UTF-8"):
+        Manifest.read(binary)

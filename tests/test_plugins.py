@@ -462,3 +462,33 @@ def test_decay_factory_calling_sys_exit_is_an_error_naming_the_plugin() -> None:
     ch.register_plugin(decay_plugin(ch.DecayProvider(name="quits", factory=factory)), name="q-p")
     with pytest.raises(ch.PluginError, match=r"'q-p'.*'quits'.*SystemExit"):
         ch.get_decay("quits")
+
+
+@attrs.frozen
+class LookupDecay:
+    """A buggy plugin decay: a dict lookup that has no entry for ages past ``known`` days."""
+
+    name: ClassVar[str] = "lookup"
+    known: int = 4000
+
+    def factor(self, age_days: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        table = dict.fromkeys(range(self.known), 1.0)
+        return np.array([table[int(a)] for a in np.asarray(age_days)], dtype=np.float64)
+
+    def params(self) -> dict[str, Any]:
+        return {"known": self.known}
+
+
+def test_a_decay_whose_factor_raises_is_a_decay_error_naming_it_and_its_plugin() -> None:
+    ch.register_plugin(decay_plugin(LookupDecay), name="buggy-decays")
+    scheme = toy_scheme(a=8.0)
+    ev = ch.Events(offender_id=[1], offence_code=["a"], date=[AS_OF - np.timedelta64(5000, "D")])
+    with pytest.raises(
+        ch.DecayError, match=r"decay 'lookup' \(from plugin 'buggy-decays'\).*KeyError: 4000"
+    ) as caught:
+        ch.score(ev, scheme, as_of=AS_OF, decay="lookup")
+    assert isinstance(caught.value.__cause__, KeyError)
+    ch.unregister_plugin("buggy-decays")
+    # a decay object passed directly (no plugin) is named too
+    with pytest.raises(ch.DecayError, match=r"decay 'lookup' failed in factor\(\)"):
+        ch.score(ev, scheme, as_of=AS_OF, decay=LookupDecay(known=10))

@@ -163,3 +163,12 @@ def test_key_from_the_environment_or_a_file(
     key_file = tmp_path / "key"
     key_file.write_bytes(b"\x00\x01" * 16 + b"\n")
     assert load_key(key_file) == b"\x00\x01" * 16 + b"\n"  # the file wins, byte for byte
+
+
+def test_blank_ids_stay_missing() -> None:
+    """A blank victim id (no victim) is missing, not a person: its pseudonym stays blank."""
+    key = b"k" * 32
+    out = pseudonymise_ids(np.array(["", "a", " ", "a"]), key)
+    assert out[0] == ""
+    assert out[2] == ""
+    assert out[1] == out[3] != ""

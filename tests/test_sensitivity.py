@@ -302,3 +302,26 @@ def test_bootstrap_tables_and_validation() -> None:
     for bad in ({"n_boot": 0}, {"level": 1.0}, {"level": True}, {"n": -1}):
         with pytest.raises(ParameterError):
             bootstrap_ranks(events, SCHEME, as_of=AS_OF, **bad)  # type: ignore[arg-type]
+
+
+def test_sweep_and_bootstrap_tables_name_the_key_column_after_by() -> None:
+    pytest.importorskip("pandas")
+    base = make_events(21)
+    rng = np.random.default_rng(21)
+    events = ch.Events(
+        offender_id=base.offender_id,
+        offence_code=base.offence_code,
+        date=base.date,
+        victim_id=rng.integers(0, 40, len(base)),
+    )
+    result = sweep(events, SCHEME, as_of=AS_OF, n=5, half_lives=[365], by="victim_id")
+    table = result.offenders_to_pandas()
+    assert table.columns[0] == "victim_id"
+    assert sorted(table["victim_id"]) == sorted(result.offender_id.tolist())
+    boot = bootstrap_ranks(events, SCHEME, as_of=AS_OF, n=5, n_boot=10, seed=1, by="victim_id")
+    assert boot.to_pandas().columns[0] == "victim_id"
+    assert next(iter(boot.to_records()[0])) == "victim_id"
+    default = bootstrap_ranks(events, SCHEME, as_of=AS_OF, n=5, n_boot=10, seed=1)
+    assert default.to_pandas().columns[0] == "offender_id"
+    plain = sweep(events, SCHEME, as_of=AS_OF, n=5).offenders_to_pandas()
+    assert plain.columns[0] == "offender_id"

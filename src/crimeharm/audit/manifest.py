@@ -33,6 +33,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,7 @@ import numpy.typing as npt
 from ..core.events import Events
 from ..core.filters import FILTERED_OUT, where_mask
 from ..core.results import Ranking, Scores
-from ..errors import DataError, ParameterError
+from ..errors import DataError, ParameterError, ParameterTypeError
 
 __all__ = [
     "FINGERPRINT_METHOD",
@@ -339,13 +340,28 @@ class Manifest:
             return scores.top(self.result_rows)
         return scores
 
-    def reproduce(self, events: Events, *, scheme: Any = None) -> Scores | Ranking:
+    def reproduce(
+        self, events: Events | str | os.PathLike[str], *, scheme: Any = None
+    ) -> Scores | Ranking:
         """Score ``events`` again as recorded (filters included) and check the result is identical.
 
-        ``events`` are the events as read, before the filters. ``scheme`` defaults to the
-        registered scheme of the recorded name (and conflict policy); its checksum must match.
-        Raises [`DataError`][crimeharm.DataError] if the events or the result differ.
+        ``events`` are the events as read, before the filters, or the path of the events file
+        (read again with the recorded reading options, as ``read_events``). ``scheme``
+        defaults to the registered scheme of the recorded name (and conflict policy); its
+        checksum must match. Raises [`DataError`][crimeharm.DataError] if the events or the
+        result differ, [`ParameterTypeError`][crimeharm.ParameterTypeError] if ``events`` is
+        neither Events nor a path.
         """
+        given: object = events  # checked at run time, whatever the annotation says
+        if isinstance(given, (str, os.PathLike)):
+            given = self.read_events(os.fspath(given))
+        if not isinstance(given, Events):
+            msg = (
+                "reproduce needs the events (crimeharm.Events) or the path of the events file "
+                f"(got {type(given).__name__})"
+            )
+            raise ParameterTypeError(msg)
+        events = given
         if not self.verify(events):
             msg = (
                 f"the events do not match the manifest (fingerprint {self.input_fingerprint[:12]}"
@@ -430,9 +446,24 @@ class Manifest:
 
     @classmethod
     def read(cls, path: str | Path) -> Manifest:
-        """Read a manifest written by ``write``."""
+        """Read a manifest written by ``write``; [`DataError`][crimeharm.DataError] names a
+        file that is missing, a folder or unreadable."""
         target = Path(path)
-        return cls.from_json(target.read_text(encoding="utf-8"), source=str(target))
+        try:
+            text = target.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            msg = f"{target}: no such manifest file"
+            raise DataError(msg, source=str(target)) from None
+        except IsADirectoryError:
+            msg = f"{target} is a directory, not a manifest file"
+            raise DataError(msg, source=str(target)) from None
+        except UnicodeDecodeError as exc:
+            msg = f"{target}: not a manifest (not UTF-8 text at byte {exc.start})"
+            raise DataError(msg, source=str(target)) from None
+        except OSError as exc:
+            msg = f"{target}: cannot read the manifest ({exc.strerror or type(exc).__name__})"
+            raise DataError(msg, source=str(target)) from None
+        return cls.from_json(text, source=str(target))
 
 
 def _conflicts_of(scheme: Any) -> str | None:

@@ -32,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..core import ranking as _ranking
-from ..core.events import Events
+from ..core.events import Events, is_missing
 from ..core.results import Ranking, Scores
 from ..errors import ParameterError
 
@@ -130,7 +130,10 @@ def _factorise(arr: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], npt.NDArray[np.
 
 
 def pseudonymise_ids(values: npt.ArrayLike, key: bytes, *, length: int = 16) -> npt.NDArray[Any]:
-    """Hex pseudonyms (``<U{length}``) for an array of int or string ids, one per element."""
+    """Hex pseudonyms (``<U{length}``) for an array of int or string ids, one per element.
+
+    A blank text id is a missing id (e.g. an event with no victim) and stays blank.
+    """
     raw = _check_key(key)
     width = _check_length(length)
     arr = np.asarray(values)
@@ -161,7 +164,13 @@ def pseudonymise_ids(values: npt.ArrayLike, key: bytes, *, length: int = 16) -> 
         ],
         dtype=f"<U{width}",
     )
-    if np.unique(digests).size != digests.size:
+    blank = is_missing(distinct) if distinct.dtype.kind == "U" else np.zeros(0, dtype=bool)
+    if blank.any():
+        digests[blank] = ""  # a missing id (blank) stays missing
+        given = digests[~blank]
+    else:
+        given = digests
+    if np.unique(given).size != given.size:
         msg = f"two ids share a {width}-digit pseudonym; use a larger length"
         raise ParameterError(msg)
     return digests[inverse.reshape(-1)]

@@ -218,8 +218,9 @@ def make_demo_events(
 
     Columns: ``offender_id`` (int64, random 7-digit ids), ``offence_code`` (HO codes of the
     CCHI 2020 scheme, categorical), ``date`` (every day from ``as_of`` back ``years`` * 365.25
-    days, so a window of that many days counts every event), ``victim_id`` (int64; 0 = no
-    individual victim, e.g. drug possession), ``crime_id`` (int64, shared by co-offenders) and
+    days, so a window of that many days counts every event), ``victim_id`` (text ids; blank =
+    no individual victim, e.g. drug possession, reported as "missing victim_id" when grouping
+    by victim), ``crime_id`` (int64, shared by co-offenders) and
     an extra column ``victim_sex`` ("F", "M", or "U" for a business or no victim).
     Rows are in crime order (date, then crime id). The same ``seed`` gives the same events.
 
@@ -321,8 +322,8 @@ def _victims(
     who: npt.NDArray[np.intp],
     kind: npt.NDArray[np.intp],
     m: int,
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.str_]]:
-    """Victim id and sex per event: person, business (repeat victims) or none."""
+) -> tuple[npt.NDArray[np.str_], npt.NDArray[np.str_]]:
+    """Victim id and sex per event: person, business (repeat victims) or none (a blank id)."""
     n = code.size
     codes = table.codes
     is_business = np.isin(codes, sorted(_BUSINESS_CODES))[code]
@@ -349,4 +350,8 @@ def _victims(
 
     sex = np.full(n, "U", dtype="<U1")
     sex[person] = np.where(index[person] % 2 == 0, "F", "M")
-    return victim, sex
+    # no individual victim: a blank id, the library's missing key (ids are text, as a reader
+    # gives a victim_id column with blanks)
+    width = len(str(int(victim.max(initial=0))))
+    ids: npt.NDArray[np.str_] = np.where(victim == 0, "", victim.astype(f"<U{width}"))
+    return ids, sex

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -344,12 +346,63 @@ def decay_from_args(args: argparse.Namespace) -> Any:
         name = "none"
     try:
         return ch.get_decay(name, **params)
-    except CrimeHarmError:
-        raise
+    except CrimeHarmError as exc:  # reworded with the options the user gave
+        text = _decay_option_message(str(exc), name, params, args.half_life is not None)
+        if text is None:
+            raise
+        raise InputError(text) from exc
     except (TypeError, ValueError) as exc:  # a decay's own checks of its parameters
         detail = " ".join(str(exc).split()) or type(exc).__name__
         msg = f"bad --decay-param for decay {name!r} ({detail}); got {sorted(params)}"
         raise InputError(msg) from exc
+
+
+_MISSING_ARGS = re.compile(r"missing \d+ required (?:positional |keyword-only )?arguments?: (.+)$")
+_UNEXPECTED_ARG = re.compile(r"unexpected keyword argument '(\w+)'")
+
+
+def _decay_option_message(
+    text: str, name: str, params: dict[str, Any], half_life: bool
+) -> str | None:
+    """A decay error in the words of the command line (None: keep the library's message)."""
+    missing = _MISSING_ARGS.search(text)
+    if missing:
+        needed = re.findall(r"'(\w+)'", missing.group(1))
+        values = " ".join(
+            f"--decay-param {k}={'N' if k.endswith('_days') else 'VALUE'}" for k in needed
+        )
+        return f"--decay {name} needs {values}"
+    unexpected = _UNEXPECTED_ARG.search(text)
+    if unexpected:
+        takes = _decay_parameters(name)
+        listed = f"; it takes {', '.join(takes)}" if takes else ""
+        return f"--decay {name} has no parameter {unexpected.group(1)!r}{listed}"
+    for key in params:
+        if f"{key} must" in text:
+            option = (
+                "--half-life" if half_life and key == "half_life_days" else f"--decay-param {key}"
+            )
+            return text.replace(f"{key} must", f"{option} must", 1)
+    return None
+
+
+def _decay_parameters(name: str) -> list[str]:
+    """The keyword parameters of a registered decay's factory (empty if unknown)."""
+    import inspect
+
+    from ..plugins import REGISTRY, DecayProvider
+
+    entry = REGISTRY.decays().get(name)
+    if entry is None:
+        return []
+    provider = entry.provider
+    factory = provider.factory if isinstance(provider, DecayProvider) else provider
+    try:
+        parameters = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return [p.name for p in parameters if p.kind in kinds]
 
 
 def unknown_policy(args: argparse.Namespace) -> tuple[str, float | None]:
@@ -357,6 +410,10 @@ def unknown_policy(args: argparse.Namespace) -> tuple[str, float | None]:
         return args.on_unknown, None
     if args.on_unknown == "skip":
         msg = "--fallback-weight counts unknown codes; it cannot be combined with --on-unknown skip"
+        raise InputError(msg)
+    weight = float(args.fallback_weight)
+    if not math.isfinite(weight) or weight < 0:
+        msg = f"--fallback-weight must be a number >= 0 (got {args.fallback_weight!r})"
         raise InputError(msg)
     return "fallback", args.fallback_weight
 

@@ -168,6 +168,9 @@ _OPTION_HINTS = (
 )
 #: ``offender_id='<your column>'`` in a library hint is the option ``--offender-id COL``.
 _COLUMN_HINT = re.compile(r"\b(offender_id|offence_code|date|victim_id|crime_id)='<your column>'")
+#: ``by='x'`` (or a message opening "by must ...") is the option ``--by x``.
+_BY_HINT = re.compile(r"(?<![\w-])by=('[^']*'|\"[^\"]*\")")
+_BY_START = re.compile(r"^by (must|cannot|needs)\b")
 
 
 def _one_line(exc: BaseException) -> str:
@@ -182,6 +185,8 @@ def _one_line(exc: BaseException) -> str:
             for python, option in _OPTION_HINTS:
                 text = text.replace(python, option)
             text = _COLUMN_HINT.sub(lambda m: "--" + m.group(1).replace("_", "-") + " COL", text)
+            text = _BY_HINT.sub(lambda m: "--by " + m.group(1)[1:-1], text)
+            text = _BY_START.sub(lambda m: "--by " + m.group(1), text)
     return " ".join(text.split())
 
 

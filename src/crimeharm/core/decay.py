@@ -154,17 +154,27 @@ class StepDecay:
 def decay_table(decay: Decay, length: int, *, source: str = "") -> FloatArray:
     """Factors for ages ``0 .. length - 1``, checked against the decay contract.
 
-    ``source`` names where the decay came from (a plugin) for the error message.
+    ``source`` names where the decay came from (a plugin) for the error message. Any exception
+    that ``factor()`` raises becomes a [`DecayError`][crimeharm.DecayError] naming the decay.
     """
     ages = np.arange(max(length, 1), dtype=np.int64)
     where = f" (from {source})" if source else ""
     label = f"decay {getattr(decay, 'name', type(decay).__name__)!r}{where}"
-    raw = decay.factor(ages)
-    kind = getattr(raw, "dtype", np.asarray(raw, dtype=object).dtype).kind
-    if kind not in "fiub":
-        msg = f"{label} must return numbers; got {type(raw).__name__} of kind {kind!r}"
-        raise DecayError(msg)
-    table = np.asarray(raw, dtype=np.float64)
+    try:
+        raw = decay.factor(ages)
+        kind = getattr(raw, "dtype", np.asarray(raw, dtype=object).dtype).kind
+        if kind not in "fiub":
+            msg = f"{label} must return numbers; got {type(raw).__name__} of kind {kind!r}"
+            raise DecayError(msg)
+        table = np.asarray(raw, dtype=np.float64)
+    except DecayError:
+        raise
+    except Exception as exc:  # a plugin's own bug: name the decay, never an internal error
+        detail = " ".join(str(exc).split())
+        msg = f"{label} failed in factor(): {type(exc).__name__}" + (
+            f": {detail}" if detail else ""
+        )
+        raise DecayError(msg) from exc
     if table.shape != ages.shape:
         msg = f"{label} returned shape {table.shape} for {ages.size} ages"
         raise DecayError(msg)

@@ -155,12 +155,12 @@ def _unknown_code_error(
     rows = "row carries" if count == 1 else "rows carry"
     others = ""
     if len(ranked) > 1:
-        listed = ", ".join(f"{c!r} ({n})" for c, n in ranked[1:6])
-        more = f" and {len(ranked) - 6} more" if len(ranked) > 6 else ""
+        listed = ", ".join(f"{c!r} ({n:,})" for c, n in ranked[1:6])
+        more = f" and {len(ranked) - 6:,} more" if len(ranked) > 6 else ""
         others = f"; other unknown codes: {listed}{more}"
     hint = describe_code(code, scheme.key_system)
     msg = (
-        f"offence code {code!r} is not in weight scheme {scheme.name!r}{hint}: {count} {rows} it "
+        f"offence code {code!r} is not in weight scheme {scheme.name!r}{hint}: {count:,} {rows} it "
         f"(first at {first}){others}. Pass on_unknown='skip' to count them in the report "
         f"instead, or on_unknown='fallback' with fallback_weight=..."
     )
@@ -572,9 +572,16 @@ def aggregate(
 def _distinct_pairs(
     keys: npt.NDArray[Any], label: npt.NDArray[np.intp], victim: npt.NDArray[Any]
 ) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
-    """The distinct (key, victim) pairs of the rows, sorted by key then victim."""
+    """The distinct (key, victim) pairs of the rows, sorted by key then victim.
+
+    Rows without a victim (a missing ``victim_id``) are no victim: they make no pair.
+    """
     from ..kernels.hashing import group_sorted
 
+    absent = is_missing(victim)
+    if absent.any():
+        keep = ~absent
+        label, victim = label[keep], victim[keep]
     victims, vdistinct = group_sorted(victim)
     width = max(int(vdistinct.size), 1)
     _, distinct_pairs = group_sorted(label.astype(np.int64) * width + victims)

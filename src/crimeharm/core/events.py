@@ -222,7 +222,7 @@ class Events:
                 i = int(np.argmax(missing))
                 count = int(np.count_nonzero(missing))
                 where = _where(self.source, self.first_line, i)
-                others = f"; {count - 1} other rows too" if count > 1 else ""
+                others = f"; {count - 1:,} other rows too" if count > 1 else ""
                 msg = f"{where}, column {name!r}: missing value{others}"
                 raise EventsError(msg, source=self.source, row=i, column=name, count=count)
         if self.offence_code.dtype.kind in "iu":
@@ -273,7 +273,11 @@ class Events:
 
     @classmethod
     def concat(cls, parts: Sequence[Events]) -> Events:
-        """Rows of several Events one after another (codes re-encoded as strings if mixed)."""
+        """Rows of several Events one after another (codes re-encoded as strings if mixed).
+
+        Id columns must be of one kind across the parts: integer and text ids are refused
+        (``EventsError``), as scoring and merging refuse them, rather than merged as text.
+        """
         if not parts:
             msg = "concat needs at least one Events"
             raise ParameterError(msg)
@@ -301,6 +305,19 @@ class Events:
             for reason, count in p.dropped.items():
                 dropped[reason] = dropped.get(reason, 0) + int(count)
 
+        def ids(name: str, cols: list[npt.NDArray[Any]]) -> npt.NDArray[Any]:
+            # numpy would turn 7 into "7" and merge it with the text id "7": refuse the mix
+            text = [c.dtype.kind == "U" for c in cols]
+            if any(text) and not all(text):
+                first, other = text.index(False), text.index(True)
+                msg = (
+                    f"cannot concat Events with integer {name} values (part {first}) and text "
+                    f"{name} values (part {other}): 7 and '7' would become one id; read every "
+                    "part with the same id type (id_type='str' or 'int')"
+                )
+                raise EventsError(msg, column=name)
+            return np.concatenate(cols)
+
         def optional(name: str) -> npt.NDArray[Any] | None:
             cols = [getattr(p, name) for p in parts]
             if all(c is None for c in cols):
@@ -308,10 +325,10 @@ class Events:
             if any(c is None for c in cols):
                 msg = f"cannot concat Events where only some carry {name!r}"
                 raise ParameterError(msg)
-            return np.concatenate(cols)
+            return ids(name, cols)
 
         return cls(
-            offender_id=np.concatenate([p.offender_id for p in parts]),
+            offender_id=ids("offender_id", [p.offender_id for p in parts]),
             offence_code=codes,
             date=np.concatenate([p.date for p in parts]),
             categories=categories,

@@ -339,9 +339,9 @@ def _ranking_columns(ranking: Ranking) -> dict[str, list[Any]]:
         "rank": ranking.rank.tolist(),
         ranking.by: ranking.offender_id.tolist(),  # the key column under its name
         "harm": ranking.harm.tolist(),
-        "count": ranking.n_events.tolist(),
-        "first": ranking.first_date.astype(str).tolist(),
-        "last": ranking.last_date.astype(str).tolist(),
+        "n_events": ranking.n_events.tolist(),
+        "first_date": ranking.first_date.astype(str).tolist(),
+        "last_date": ranking.last_date.astype(str).tolist(),
     }
     if ranking.victims is not None:
         columns["victims"] = ranking.victims.tolist()
@@ -349,14 +349,26 @@ def _ranking_columns(ranking: Ranking) -> dict[str, list[Any]]:
 
 
 def ranking_table(ranking: Ranking, header: Sequence[str] = ()) -> str:
-    """Header lines, then one aligned row per offender (harm to 2 decimals)."""
+    """Header lines, then one aligned row per offender (harm to 2 decimals, counts with
+    thousands separators); the columns are those of CSV and JSON."""
     columns = _ranking_columns(ranking)
     columns["harm"] = [f"{h:,.2f}" for h in columns["harm"]]
+    for name in ("n_events", "victims"):
+        if name in columns:
+            columns[name] = [f"{v:,}" for v in columns[name]]
     names = list(columns)
     rows = [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
-    numeric = ("rank", "harm", "count", "victims")
-    body = format_table(rows, names, right=numeric) if rows else "(no offender has counted events)"
+    numeric = ("rank", "harm", "n_events", "victims")
+    body = format_table(rows, names, right=numeric) if rows else _empty_ranking(ranking)
     return "\n".join([*header, "", body]) + "\n" if header else body + "\n"
+
+
+def _empty_ranking(ranking: Ranking) -> str:
+    """Why a ranking has no rows: nothing was counted, or none were asked for (top 0)."""
+    if ranking.report.counted:
+        return f"(top 0 requested: no rows shown of {ranking.report.counted:,} counted events)"
+    noun = "offender" if ranking.by == "offender_id" else ranking.by
+    return f"(no {noun} has counted events)"
 
 
 #: First characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection"),
@@ -413,7 +425,8 @@ def records_csv(
 
 
 def ranking_csv(ranking: Ranking, *, delimiter: str = ",", escape: bool = True) -> str:
-    """The ranking as CSV: rank, offender_id, harm, count, first, last[, victims].
+    """The ranking as CSV: rank, offender_id (the ``by`` name), harm, n_events, first_date,
+    last_date[, victims]: the names of ``--format json`` and of ``Ranking.to_pandas()``.
 
     Offender ids are escaped for spreadsheets (see ``escape_cell``) unless ``escape`` is
     false; ``delimiter="\\t"`` gives TSV.

@@ -247,6 +247,7 @@ class SweepResult:
     def offenders_to_pandas(self) -> pd.DataFrame:
         """One row per offender in any top n: appearances, frequency, baseline rank (0 = not
         in the baseline top n); most frequent first, then baseline rank, then id (needs pandas).
+        The id column is named after the grouping key (``by``, e.g. ``victim_id``).
         """
         from .._optional import require
 
@@ -258,7 +259,7 @@ class SweepResult:
         order = np.lexsort((self.offender_id, unranked, -self.appearances))
         frame: pd.DataFrame = pandas.DataFrame(
             {
-                "offender_id": self.offender_id[order],
+                self.params.by: self.offender_id[order],
                 "appearances": self.appearances[order],
                 "frequency": self.frequency[order],
                 "baseline_rank": base_rank[order],
@@ -362,7 +363,7 @@ class BootstrapResult:
 
     def _columns(self) -> dict[str, npt.NDArray[Any]]:
         return {
-            "offender_id": self.offender_id,
+            self.params.by: self.offender_id,
             "harm": self.harm,
             "rank": self.rank,
             "rank_lower": self.rank_lower,
@@ -373,7 +374,7 @@ class BootstrapResult:
         }
 
     def to_records(self) -> list[dict[str, Any]]:
-        """One plain dict per offender (no replicate ranks)."""
+        """One plain dict per offender (no replicate ranks); the id under the ``by`` name."""
         cols = {k: v.tolist() for k, v in self._columns().items()}
         return [dict(zip(cols, row, strict=True)) for row in zip(*cols.values(), strict=True)]
 
@@ -409,7 +410,7 @@ def _tracked_rows(
     if not np.all(found):
         missing = int(np.count_nonzero(~found))
         msg = (
-            f"{missing} of the {wanted.size} given offenders have no counted event under these "
+            f"{missing:,} of the {wanted.size:,} given offenders have no counted event under these "
             "settings (as_of, window_days)"
         )
         raise ParameterError(msg)
@@ -435,7 +436,8 @@ def bootstrap_ranks(
     with those row multiplicities and ranks them (harm desc, id asc). An offender left with no
     row in a replicate has harm 0 there. Tracks ``offenders`` (ids), or by default the top ``n``
     of the full data. The same ``seed`` gives the same result. Scoring keywords as
-    [`crimeharm.score`][crimeharm.score] (``by`` included).
+    [`crimeharm.score`][crimeharm.score] (``by`` included); the id column of ``to_pandas()`` and
+    ``to_records()`` is named after ``by``.
 
     The intervals are percentile intervals, and their coverage of an offender's true rank is
     not the nominal ``level``: in known-truth simulations (``tools/bootstrap_coverage.py``,

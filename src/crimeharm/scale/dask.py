@@ -7,10 +7,12 @@ per-offender table comes back to the client, so the client's memory is bounded b
 offenders. Results equal [`crimeharm.score`][crimeharm.score] of all the rows, harm bit for bit
 included (partials carry exact sums).
 
+>>> import crimeharm as ch
 >>> from distributed import Client                                         # doctest: +SKIP
 >>> client = Client("tcp://scheduler:8786")                                # doctest: +SKIP
+>>> decay = ch.get_decay("exponential", half_life_days=365)
 >>> scores = score_dask("s3://force/events/", "cchi-2020", as_of="2023-07-18",
-...                     window_days=1826, decay="exponential")             # doctest: +SKIP
+...                     window_days=1826, decay=decay)                     # doctest: +SKIP
 """
 
 from __future__ import annotations
