@@ -261,7 +261,7 @@ def test_atrs_record_takes_a_path(tmp_path: Path) -> None:
     assert atrs_record(tmp_path / "ranking.csv").to_markdown() == expected  # the one beside it
     with pytest.raises(ParameterError, match="needs a Manifest or its path"):
         atrs_record(3)  # type: ignore[arg-type]
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(ch.DataError, match="no such manifest file"):
         atrs_record(tmp_path / "missing.json")
 
 

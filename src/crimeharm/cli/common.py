@@ -15,6 +15,7 @@ import crimeharm as ch
 from ..core.filters import FILTERED_OUT
 from ..errors import CrimeHarmError, EventsError, ParameterError, ParameterTypeError
 from ..io import write as _output
+from ..kernels.summation import MAX_WEIGHT, WEIGHT_RULE
 
 if TYPE_CHECKING:
     from ..core.events import Events
@@ -412,8 +413,8 @@ def unknown_policy(args: argparse.Namespace) -> tuple[str, float | None]:
         msg = "--fallback-weight counts unknown codes; it cannot be combined with --on-unknown skip"
         raise InputError(msg)
     weight = float(args.fallback_weight)
-    if not math.isfinite(weight) or weight < 0:
-        msg = f"--fallback-weight must be a number >= 0 (got {args.fallback_weight!r})"
+    if not math.isfinite(weight) or not 0 <= weight <= MAX_WEIGHT:
+        msg = f"--fallback-weight must be {WEIGHT_RULE} (got {args.fallback_weight!r})"
         raise InputError(msg)
     return "fallback", args.fallback_weight
 

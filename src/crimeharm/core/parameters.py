@@ -18,6 +18,7 @@ import attrs
 import numpy as np
 
 from ..errors import ParameterError
+from ..kernels.summation import MAX_WEIGHT, WEIGHT_RULE
 from .decay import Decay
 from .results import ScoreParams
 from .schemes import WeightScheme
@@ -201,9 +202,10 @@ class ScoringOptions:
         if on_unknown == "fallback":
             given: object = fallback_weight
             number = isinstance(given, (int, float, np.integer, np.floating))
-            if not number or isinstance(given, bool) or not 0 <= float(given) < np.inf:  # type: ignore[arg-type]
+            if not number or isinstance(given, bool) or not 0 <= float(given) <= MAX_WEIGHT:  # type: ignore[arg-type]
                 msg = (
-                    f"on_unknown='fallback' needs a fallback_weight >= 0 (got {fallback_weight!r})"
+                    f"on_unknown='fallback' needs a fallback_weight that is {WEIGHT_RULE} "
+                    f"(got {fallback_weight!r})"
                 )
                 raise ParameterError(msg)
             fallback = float(given)  # type: ignore[arg-type]
