@@ -428,10 +428,18 @@ def _clean(raw: _Raw, opts: ReadOptions, state: _State) -> _Built | None:
         table = ids.id_table()
         if table.exact_int[:-1].all() and not table.merged and int(ids.index.min()) >= 0:
             ids = _Ints(ids.rows(table.ints), np.zeros(raw.n, dtype=bool))
+    optional: dict[str, npt.NDArray[np.int64]] = {}
+    for field in ("victim_id", "crime_id"):  # integer ids throughout, none missing
+        col = raw.columns.get(field)
+        if col is None:
+            continue
+        if not isinstance(col, _Ints) or col.null.any() or state.kinds.get(field) == "str":
+            return None
+        optional[field] = col.values.astype(np.int64, copy=False)
     if (
         raw.preset is not None
-        or len(raw.columns) != 3
         or opts.dedupe is not None
+        or opts.id_type == "str"
         or not isinstance(ids, _Ints)
         or not isinstance(when, _Ints)
         or when.values.dtype.kind != "M"
@@ -469,6 +477,8 @@ def _clean(raw: _Raw, opts: ReadOptions, state: _State) -> _Built | None:
     position = {c: i for i, c in enumerate(cats)}
     lut = np.array([position.get(code_table[k], -1) for k in code_lut.tolist()], dtype=np.int32)
     state.kinds.setdefault("offender_id", "int")
+    for field in optional:
+        state.kinds.setdefault(field, "int")
     contiguous = raw.lines is None or _is_run(raw.lines)
     source: str | None = raw.source
     first_line: int | None = None
@@ -483,6 +493,8 @@ def _clean(raw: _Raw, opts: ReadOptions, state: _State) -> _Built | None:
         offence_code=_gather(parts, lut),
         categories=np.array(cats, dtype=np.str_) if cats else np.empty(0, dtype="<U1"),
         date=days,
+        victim_id=optional.get("victim_id"),
+        crime_id=optional.get("crime_id"),
         columns=dict(raw.carried),
         source=source,
         first_line=first_line,

@@ -385,24 +385,35 @@ def _arrow_block(
     state: _State,
     source: str,
 ) -> tuple[_Raw, int] | None:
-    """Parse a block with pyarrow: ids as int64 and ISO dates natively where possible."""
+    """Parse a block with pyarrow: ids as int64 (when proven exact) and ISO dates natively.
+
+    The first attempt reads id columns as int64 and then checks, by ``_canonical_bytes``, that
+    every value was written exactly as its number reads (so ``"007"`` or ``"+7"`` cannot hide
+    in an int64); where that is not proven, ids are read as text and the id policy reads them
+    (``.ids``). Dates that are not all ISO are read as text for the date rules (``.dates``).
+    """
     import pyarrow.csv as pacsv
 
     text = pa.dictionary(pa.int32(), pa.string())
     native_dates = opts.date_format is None
-    attempts = [(False, native_dates)]  # ids as text: the id policy reads them (ids.py)
+    ids = [layout.fields[f] for f in _ID_FIELDS if f in layout.fields]
+    attempts: list[tuple[bool, bool]] = []
+    if opts.id_type != "str" and ids and _plain_lines(block):
+        attempts.append((True, native_dates))
+    attempts.append((False, native_dates))
     if native_dates:
         attempts.append((False, False))
     col = [f"c{i}" for i in range(len(layout.names))]
     while attempts:
-        _, iso = attempts.pop(0)
+        int_ids, iso = attempts.pop(0)
         types: dict[str, Any] = {col[i]: text for i in layout.fields.values()}
-        for field in _ID_FIELDS:  # ids as plain text: the id policy reads them (ids.py)
-            if field in layout.fields:
-                types[col[layout.fields[field]]] = pa.string()
+        for i in ids:  # ids as plain text: the id policy reads them (ids.py)
+            types[col[i]] = pa.int64() if int_ids else pa.string()
         if iso:
             types[col[layout.fields["date"]]] = pa.date32()
         types.update({col[i]: text for i in layout.carried.values()})  # most repeat
+        if int_ids:  # every column, so that every byte of the block is accounted for
+            types.update({c: pa.string() for c in col if c not in types})
         tables = []
         lines = 0
         try:
@@ -411,7 +422,7 @@ def _arrow_block(
                     pa.BufferReader(pa.py_buffer(piece.view)),
                     read_options=pacsv.ReadOptions(column_names=col, block_size=4 << 20),
                     parse_options=pacsv.ParseOptions(
-                        delimiter=opts.delimiter, ignore_empty_lines=False
+                        delimiter=opts.delimiter, ignore_empty_lines=int_ids
                     ),
                     convert_options=pacsv.ConvertOptions(
                         column_types=types,
@@ -424,14 +435,18 @@ def _arrow_block(
                 )
                 # rows are lines unless a quoted value spans lines; a blank line reads as a
                 # row with every field empty: either way the exact engine numbers the rows
-                lines += part.num_rows if piece.find(b'"') < 0 else piece.lines()
+                plain = int_ids or piece.find(b'"') < 0  # int_ids: no quote (_plain_lines)
+                lines += part.num_rows if plain else piece.lines()
                 tables.append(part)
                 _release(piece)
-            else:
-                if not tables:
-                    return None
-                table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
-                break
+            if not tables:
+                return None
+            table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+            if int_ids:
+                written = block.end - block.start + (1 if block.open_end else 0)
+                if _canonical_bytes(pa, table, len(col)) != written:
+                    continue  # not proven: read the ids as text
+            break
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             continue
     else:
@@ -444,6 +459,76 @@ def _arrow_block(
     if rows != lines or _any_blank_row(columns, carried):
         return None
     return _Raw(rows, columns, carried, _names(layout), source, first), lines
+
+
+def _plain_lines(block: _Block) -> bool:
+    """Whether the block has no quote and no carriage return: each line ends in one LF."""
+    return block.find(b'"') < 0 and block.find(b"\r") < 0
+
+
+#: Integer ids at or beyond this size could be written shorter in hex (``0x...``), which
+#: pyarrow reads; below it no spelling of a number is shorter than its decimal text.
+_CANONICAL_LIMIT = 10**12
+
+
+def _canonical_bytes(pa: Any, table: Any, width: int) -> int | None:
+    """Bytes of ``table`` written canonically, one LF-ended line per row; None if unknown.
+
+    A block with no quote and no CR, parsed with every column, takes exactly this many bytes
+    only if each value is spelled canonically: every other spelling pyarrow accepts is longer
+    (an integer with leading zeros, a sign on zero, spaces, hex below ``_CANONICAL_LIMIT``, a
+    null marker for a null; a skipped blank line adds its LF). So equality proves that every
+    int64 is the decimal text of its value, as the id policy requires for integer ids.
+    """
+    total = int(table.num_rows) * width  # width - 1 delimiters and one LF per row
+    for column in table.columns:
+        kind = column.type
+        valid = len(column) - column.null_count
+        if pa.types.is_int64(kind):
+            total += _decimal_bytes(pa, column)
+            if total < 0:
+                return None
+        elif pa.types.is_date32(kind):
+            total += 10 * valid  # pyarrow reads only YYYY-MM-DD as date32
+        elif pa.types.is_string(kind) and not column.null_count:
+            for chunk in column.chunks:
+                offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)
+                total += int(offsets[chunk.offset + len(chunk)] - offsets[chunk.offset])
+        elif pa.types.is_dictionary(kind) and not column.null_count:
+            for chunk in column.chunks:
+                values = chunk.dictionary
+                offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)
+                sizes = np.diff(offsets[values.offset : values.offset + len(values) + 1])
+                index = np.asarray(chunk.indices.to_numpy())
+                total += int(sizes[index].sum()) if index.size else 0
+        else:
+            return None
+    return total
+
+
+def _decimal_bytes(pa: Any, column: Any) -> int:
+    """Characters of the decimal text of an int64 column's values (nulls: 0); a large negative
+    number when a value is at or beyond ``_CANONICAL_LIMIT`` in size (nothing is proven)."""
+    import pyarrow.compute as pc
+
+    valid = len(column) - column.null_count
+    if not valid:
+        return 0
+    bounds = pc.min_max(column).as_py()
+    low, high = bounds["min"], bounds["max"]
+    if low <= -_CANONICAL_LIMIT or high >= _CANONICAL_LIMIT:
+        return -(1 << 62)
+    values = np.asarray((column.fill_null(0) if column.null_count else column).to_numpy())
+    size = np.abs(values) if low < 0 else values
+    smallest = 0 if column.null_count else int(size.min())
+    digits_low = len(str(smallest))
+    digits_high = len(str(max(abs(low), abs(high))))
+    count = len(column) * digits_low  # a null filled with 0 counts one digit: taken off below
+    for k in range(digits_low, digits_high):
+        count += int(np.count_nonzero(size >= 10**k))
+    if low < 0:
+        count += int(np.count_nonzero(values < 0))
+    return count - int(column.null_count)
 
 
 def _empty_rows(column: Column) -> npt.NDArray[np.bool_]:
