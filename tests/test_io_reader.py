@@ -2,8 +2,9 @@
 
 The engine parses id columns as int64 and accepts them only when the block's bytes equal the
 bytes of its values written canonically (``crimeharm.io.csv._canonical_bytes``). Every other
-spelling pyarrow's integer parser accepts ("007", "-0", " 7", "0x1F", a null marker) is longer,
-so any of them sends the column to the text path and the id policy. These tests build files
+decimal spelling pyarrow's integer parser accepts ("007", "-0", " 7", a null marker) is longer,
+so any of them sends the column to the text path and the id policy; hex ("0x1F", which can be
+as short as the decimal) keeps a block off the fast path altogether. These tests build files
 with such spellings, also ones chosen so that a shorter spelling could offset a longer one,
 and compare the engine with the standard-library engine, which reads every id as text.
 """
@@ -62,7 +63,7 @@ def test_canonical_integer_ids_are_int64(tmp_path: Path) -> None:
     same(events, chio.read_csv(path, engine="python"))
 
 
-@pytest.mark.parametrize("spelling", ["007", "-0", "0x1F", "0X1f", "00"])
+@pytest.mark.parametrize("spelling", ["007", "-0", "0x1F", "0X1f", "00", "0xF4240", " 0x3B9ACA00"])
 def test_a_non_canonical_integer_keeps_the_column_text(tmp_path: Path, spelling: str) -> None:
     lines = rows(40)
     lines[17] = f"{spelling},008/01,2023-01-05,1,2,F"

@@ -17,6 +17,7 @@ import mmap
 import re
 import warnings
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -444,7 +445,8 @@ def _arrow_block(
             table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
             if int_ids:
                 written = block.end - block.start + (1 if block.open_end else 0)
-                if _canonical_bytes(pa, table, len(col)) != written:
+                proven, table = _canonical_bytes(pa, table, len(col))
+                if proven != written:
                     continue  # not proven: read the ids as text
             break
         except (pa.ArrowInvalid, pa.ArrowTypeError):
@@ -462,62 +464,92 @@ def _arrow_block(
 
 
 def _plain_lines(block: _Block) -> bool:
-    """Whether the block has no quote and no carriage return: each line ends in one LF."""
-    return block.find(b'"') < 0 and block.find(b"\r") < 0
+    """Whether the block has no quote, no carriage return and no hex number (``0x1F``, which
+    pyarrow reads as an integer and can be as short as a decimal): each line ends in one LF,
+    and every spelling of an integer other than its decimal text is longer than it."""
+    if block.find(b'"') >= 0 or block.find(b"\r") >= 0:
+        return False
+    for letter in (b"x", b"X"):
+        at = block.find(letter)
+        for _ in range(_X_SEEN):
+            if at < 0:
+                break
+            if block.data[at - 1 : at] == b"0":
+                return False
+            at = int(block.data.find(letter, at + 1, block.end))
+        if at >= 0:  # too many to look at: not proven
+            return False
+    return True
 
 
-#: Integer ids at or beyond this size could be written shorter in hex (``0x...``), which
-#: pyarrow reads; below it no spelling of a number is shorter than its decimal text.
-_CANONICAL_LIMIT = 10**12
+#: Letters x or X a block may hold (in text) before the integer-id proof is not tried.
+_X_SEEN = 64
 
 
-def _canonical_bytes(pa: Any, table: Any, width: int) -> int | None:
-    """Bytes of ``table`` written canonically, one LF-ended line per row; None if unknown.
+def _canonical_bytes(pa: Any, table: Any, width: int) -> tuple[int | None, Any]:
+    """Bytes of ``table`` written canonically, one LF-ended line per row (None if unknown),
+    and the table with its int64 columns in one chunk each (read by numpy without a copy).
 
     A block with no quote and no CR, parsed with every column, takes exactly this many bytes
     only if each value is spelled canonically: every other spelling pyarrow accepts is longer
-    (an integer with leading zeros, a sign on zero, spaces, hex below ``_CANONICAL_LIMIT``, a
-    null marker for a null; a skipped blank line adds its LF). So equality proves that every
-    int64 is the decimal text of its value, as the id policy requires for integer ids.
+    (an integer with leading zeros, a sign on zero, spaces, a null marker for a null; a skipped
+    blank line adds its LF; hex, which can be as short, is ruled out by ``_plain_lines``). So
+    equality proves that every int64 is the decimal text of its value, as the id policy
+    requires for integer ids.
+    Columns are measured in threads (numpy and Arrow release the GIL).
     """
-    total = int(table.num_rows) * width  # width - 1 delimiters and one LF per row
-    for column in table.columns:
-        kind = column.type
-        valid = len(column) - column.null_count
-        if pa.types.is_int64(kind):
-            total += _decimal_bytes(pa, column)
-            if total < 0:
-                return None
-        elif pa.types.is_date32(kind):
-            total += 10 * valid  # pyarrow reads only YYYY-MM-DD as date32
-        elif pa.types.is_string(kind) and not column.null_count:
-            for chunk in column.chunks:
-                offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)
-                total += int(offsets[chunk.offset + len(chunk)] - offsets[chunk.offset])
-        elif pa.types.is_dictionary(kind) and not column.null_count:
-            for chunk in column.chunks:
-                values = chunk.dictionary
-                offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)
-                sizes = np.diff(offsets[values.offset : values.offset + len(values) + 1])
-                index = np.asarray(chunk.indices.to_numpy())
-                total += int(sizes[index].sum()) if index.size else 0
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        sizes = list(pool.map(lambda column: _column_bytes(pa, column), table.columns))
+    total: int | None = int(table.num_rows) * width  # width - 1 delimiters and an LF per row
+    for i, (size, values) in enumerate(sizes):
+        if size is None or total is None:
+            total = None
         else:
-            return None
-    return total
+            total += size
+        if values is not None:
+            field = table.schema.field(i)
+            table = table.set_column(i, field, pa.chunked_array([pa.array(values)]))
+    return total, table
 
 
-def _decimal_bytes(pa: Any, column: Any) -> int:
-    """Characters of the decimal text of an int64 column's values (nulls: 0); a large negative
-    number when a value is at or beyond ``_CANONICAL_LIMIT`` in size (nothing is proven)."""
+def _column_bytes(pa: Any, column: Any) -> tuple[int | None, npt.NDArray[np.int64] | None]:
+    """Bytes of one column's values written canonically (None if unknown); an int64 column
+    without nulls also as one numpy array."""
+    kind = column.type
+    valid = len(column) - column.null_count
+    if pa.types.is_int64(kind):
+        return _decimal_bytes(pa, column)
+    if pa.types.is_date32(kind):
+        return 10 * valid, None  # pyarrow reads only YYYY-MM-DD as date32
+    total = 0
+    if pa.types.is_string(kind) and not column.null_count:
+        for chunk in column.chunks:
+            offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)
+            total += int(offsets[chunk.offset + len(chunk)] - offsets[chunk.offset])
+        return total, None
+    if pa.types.is_dictionary(kind) and not column.null_count:
+        for chunk in column.chunks:
+            values = chunk.dictionary
+            offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)
+            sizes = np.diff(offsets[values.offset : values.offset + len(values) + 1])
+            index = np.asarray(chunk.indices.to_numpy())
+            total += int(sizes[index].sum()) if index.size else 0
+        return total, None
+    return None, None
+
+
+def _decimal_bytes(pa: Any, column: Any) -> tuple[int | None, npt.NDArray[np.int64] | None]:
+    """Characters of the decimal text of an int64 column's values (nulls: 0; None for the
+    smallest int64, whose size numpy cannot hold); the values as one array when no null."""
     import pyarrow.compute as pc
 
     valid = len(column) - column.null_count
     if not valid:
-        return 0
+        return 0, None
     bounds = pc.min_max(column).as_py()
     low, high = bounds["min"], bounds["max"]
-    if low <= -_CANONICAL_LIMIT or high >= _CANONICAL_LIMIT:
-        return -(1 << 62)
+    if low == np.iinfo(np.int64).min:  # its size does not fit an int64
+        return None, None
     values = np.asarray((column.fill_null(0) if column.null_count else column).to_numpy())
     size = np.abs(values) if low < 0 else values
     smallest = 0 if column.null_count else int(size.min())
@@ -528,7 +560,7 @@ def _decimal_bytes(pa: Any, column: Any) -> int:
         count += int(np.count_nonzero(size >= 10**k))
     if low < 0:
         count += int(np.count_nonzero(values < 0))
-    return count - int(column.null_count)
+    return count - int(column.null_count), None if column.null_count else values
 
 
 def _empty_rows(column: Column) -> npt.NDArray[np.bool_]:
