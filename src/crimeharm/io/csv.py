@@ -357,13 +357,17 @@ def _line_span(block: _Block, row: int) -> tuple[int, int]:
 _PIECE_BYTES = 32 << 20
 
 
-def _pieces(block: _Block, size: int) -> Iterator[_Block]:
-    """Whole records of ``block`` in pieces of about ``size`` bytes."""
+def _pieces(block: _Block, size: int, *, quoted: bool = True) -> Iterator[_Block]:
+    """Whole records of ``block`` in pieces of about ``size`` bytes (``quoted=False``: the
+    block is known to hold no quote, so every LF ends a record)."""
     pos = block.start
     while pos < block.end:
-        end = (
-            block.end if pos + size >= block.end else _last_record_end(block.data, pos, pos + size)
-        )
+        if pos + size >= block.end:
+            end = block.end
+        elif quoted:
+            end = _last_record_end(block.data, pos, pos + size)
+        else:
+            end = int(block.data.rfind(b"\n", pos, pos + size)) + 1
         if end <= pos:  # no record ends within the piece: the rest in one
             end = block.end
         yield _Block(block.data, pos, end)
@@ -418,7 +422,7 @@ def _arrow_block(
         tables = []
         lines = 0
         try:
-            for piece in _pieces(block, _PIECE_BYTES):
+            for piece in _pieces(block, _PIECE_BYTES, quoted=not int_ids):
                 part = pacsv.read_csv(
                     pa.BufferReader(pa.py_buffer(piece.view)),
                     read_options=pacsv.ReadOptions(column_names=col, block_size=4 << 20),
