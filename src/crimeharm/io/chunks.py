@@ -325,6 +325,32 @@ class _Ids:
     merged: int = 0  # distinct raw ids that became another after normalisation
 
 
+def _ints_as_text(col: _Ints) -> _Factor:
+    """An integer id column as the decimal text of its values (null: missing), in Arrow's
+    kernels where pyarrow is installed."""
+    n = col.values.shape[0]
+    index = np.where(col.null, -1, np.arange(n)).astype(np.intp)
+    try:
+        import pyarrow as pa
+    except ImportError:  # pragma: no cover - the readers that make _Ints from text need it
+        return _Factor(index, [*col.values.tolist(), None])
+    null = col.null if col.null.any() else None
+    text = pa.array(col.values, mask=null).cast(pa.string())
+    if null is not None:
+        text = text.fill_null("")  # "": missing
+    # the id policy of decimal integers is known: each is exact, only the nulls are missing
+    values = col.values.astype(np.int64, copy=False)
+    ids = idpolicy.IdTable(
+        lambda: idpolicy._unicode(text, sentinel=True),
+        np.append(col.null, True),
+        np.zeros(n + 1, dtype=bool),
+        np.append(~col.null, False),
+        np.append(np.where(col.null, 0, values), 0),
+        0,
+    )
+    return _Factor(index, None, dictionary=text, identity=True, ids=ids)
+
+
 def _resolve_id(
     col: Column,
     field: str,
@@ -341,10 +367,7 @@ def _resolve_id(
     if isinstance(col, _Ints):
         if mode == "str" or state.kinds.get(field) == "str" or (optional and col.null.any()):
             # text after all (an earlier chunk was text; an empty victim/crime id): as text
-            col = _Factor(
-                np.where(col.null, -1, np.arange(n)).astype(np.intp),
-                [*col.values.tolist(), None],
-            )
+            col = _ints_as_text(col)
         else:
             state.kinds.setdefault(field, "int")
             return _Ids(col.values.astype(np.int64, copy=False), col.null, none, none)
