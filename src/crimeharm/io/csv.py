@@ -403,7 +403,7 @@ def _arrow_block(
     native_dates = opts.date_format is None
     ids = [layout.fields[f] for f in _ID_FIELDS if f in layout.fields]
     attempts: list[tuple[bool, bool]] = []
-    if opts.id_type != "str" and ids and _plain_lines(block):
+    if opts.id_type != "str" and ids:  # each piece is checked by _plain_lines first
         attempts.append((True, native_dates))
     attempts.append((False, native_dates))
     if native_dates:
@@ -423,6 +423,8 @@ def _arrow_block(
         lines = 0
         try:
             for piece in _pieces(block, _PIECE_BYTES, quoted=not int_ids):
+                if int_ids and not _plain_lines(piece):  # checked as its pages come in
+                    raise _NotProvenError
                 part = pacsv.read_csv(
                     pa.BufferReader(pa.py_buffer(piece.view)),
                     read_options=pacsv.ReadOptions(column_names=col, block_size=4 << 20),
@@ -453,7 +455,7 @@ def _arrow_block(
                 if proven != written:
                     continue  # not proven: read the ids as text
             break
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
+        except (pa.ArrowInvalid, pa.ArrowTypeError, _NotProvenError):
             continue
     else:
         return None
@@ -465,6 +467,10 @@ def _arrow_block(
     if rows != lines or _any_blank_row(columns, carried):
         return None
     return _Raw(rows, columns, carried, _names(layout), source, first), lines
+
+
+class _NotProvenError(Exception):
+    """A piece of a block cannot be proven by its bytes (``_plain_lines``): ids as text."""
 
 
 def _plain_lines(block: _Block) -> bool:
