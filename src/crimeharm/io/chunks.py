@@ -226,6 +226,25 @@ def _gather(
     return out
 
 
+def _take_all(
+    parts: list[tuple[npt.NDArray[np.signedinteger[Any]], npt.NDArray[Any]]],
+    lut: npt.NDArray[np.int32],
+) -> npt.NDArray[np.signedinteger[Any]]:
+    """``_gather`` for parts with no missing entry (no index -1), in Arrow's take kernel
+    where pyarrow is installed (it takes int32 indices as they are: no widening copy)."""
+    if len(parts) != 1:
+        return _gather(parts, lut)
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+    except ImportError:  # pragma: no cover - numpy does the same, a little slower
+        return _gather(parts, lut)
+    chunk_lut, indices = parts[0]
+    step = pa.array(lut[chunk_lut])
+    taken = pc.take(step, pa.array(indices)).to_numpy()
+    return np.asarray(taken)
+
+
 @attrs.define
 class _Ints:
     """An integer or date column the engine already parsed, with its null mask."""
@@ -513,7 +532,7 @@ def _clean(raw: _Raw, opts: ReadOptions, state: _State) -> _Built | None:
         source = f"{raw.source} [from row {raw.first}]"
     events = Events(
         offender_id=ids.values.astype(np.int64, copy=False),
-        offence_code=_gather(parts, lut),
+        offence_code=_take_all(parts, lut),
         categories=np.array(cats, dtype=np.str_) if cats else np.empty(0, dtype="<U1"),
         date=days,
         victim_id=optional.get("victim_id"),
