@@ -11,6 +11,8 @@ and compare the engine with the standard-library engine, which reads every id as
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +22,7 @@ from hypothesis import strategies as st
 
 import crimeharm as ch
 from crimeharm import io as chio
+from crimeharm.io.csv import _last_record_end
 
 pytest.importorskip("pyarrow")
 pytestmark = pytest.mark.filterwarnings("ignore::crimeharm.io.ids.IdMergeWarning")
@@ -163,3 +166,41 @@ def test_any_id_spelling_reads_as_the_text_engine_reads_it(
             chio.read_csv(path, engine="pyarrow", on_error="skip")
         return
     same(chio.read_csv(path, engine="pyarrow", on_error="skip"), exact)
+
+
+def _records(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text, newline="")))
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet='"a,;\n\r', max_size=60).map(lambda t: t + "\n"))
+def test_block_cuts_agree_with_the_csv_module(text: str) -> None:
+    # a block cut where the csv module (the exact engine) sees a record end: reading the two
+    # sides apart gives the records of reading the whole, stray quotes and all
+    data = text.encode()
+    cut = _last_record_end(data, 0, len(data))
+    try:
+        whole = _records(text)
+    except csv.Error:  # a quoted value open at the end: nothing to compare
+        return
+    if cut:
+        assert _records(text[:cut]) + _records(text[cut:]) == whole
+
+
+def test_a_stray_quote_at_a_line_end_does_not_hide_the_next_records(tmp_path: Path) -> None:
+    # line 2 opens a quoted value, closes it mid-field and ends with a stray quote: for the
+    # csv module the record ends with the line, however the file is cut into chunks
+    path = tmp_path / "events.csv"
+    path.write_bytes(
+        b"offender_id,offence_code,date,crime_id,note\n"
+        b'"9778,030/01,2030-12-31,30,"0000"\n'
+        b'1,008/01,2000-01-01,1,"a\nb"\n'
+        b'2,008/01,2000-05-01,2,"c"\n'
+    )
+    whole = chio.read_csv(path, on_error="skip", engine="python")
+    assert len(whole) == 2
+    assert whole.dropped == {"malformed line": 1}
+    for rows in (1, 2, 3):
+        chunks = list(chio.iter_csv(path, on_error="skip", engine="python", chunk_rows=rows))
+        assert sum(len(c) for c in chunks) == 2
+        assert sum(sum(c.dropped.values()) for c in chunks) == 1

@@ -102,29 +102,35 @@ class _Block:
         return bool(self.data[self.end - 1 : self.end] != b"\n")
 
 
-#: Bytes next to a quote that opens or closes a field: delimiters and line ends.
-_FIELD_EDGES = np.frombuffer(b",;\t|\r\n", dtype=np.uint8)
+def _last_record_end(data: Any, start: int, end: int, delimiter: str = ",") -> int:
+    """The end of the last whole record in ``data[start:end]`` (0 if none), quote-aware.
 
-
-def _last_record_end(data: Any, start: int, end: int) -> int:
-    """The end of the last whole record in ``data[start:end]`` (0 if none), quote-aware."""
+    ``start`` is the start of a record. Quotes follow the csv module's rules (which the exact
+    engine reads by): in a run of quotes, pairs are escaped quotes, so only runs of odd length
+    change anything. Such a run opens a quoted value only at the start of a field (after a
+    delimiter or a line end); inside a quoted value any odd run closes it; elsewhere (after a
+    closed value, or a stray quote in an unquoted one: ``5ft 10" tall``) it is text. So an odd
+    run at a field start flips the state, and any other odd run leaves it outside a quoted
+    value: a line end ends a record when the odd field-start runs since the last other odd run
+    are even in number.
+    """
     if data.find(b'"', start, end) < 0:
         return int(data.rfind(b"\n", start, end)) + 1
     arr = np.frombuffer(data, dtype=np.uint8, count=end - start, offset=start)
     nl = np.flatnonzero(arr == 10)
     quotes = np.flatnonzero(arr == 34)
-    # Only quotes that open or close a field count. In a run of quotes, pairs are escaped
-    # quotes ("" inside a quoted value); an odd run holds one opening or closing quote if it
-    # touches a field edge, and is a stray quote in an unquoted value (5ft 10" tall) if not.
-    if quotes.size:
-        first = np.flatnonzero(np.diff(quotes, prepend=-2) != 1)
-        length = np.diff(np.append(first, quotes.size))
-        run, past = quotes[first], quotes[first] + length  # past: the byte after each run
-        before = np.where(run > 0, arr[np.maximum(run - 1, 0)], 10)
-        after = np.where(past < arr.size, arr[np.minimum(past, arr.size - 1)], 10)
-        edge = np.isin(before, _FIELD_EDGES) | np.isin(after, _FIELD_EDGES)
-        quotes = run[(length % 2 == 1) & edge]
-    ends = nl[np.searchsorted(quotes, nl) % 2 == 0]  # an even number of quotes before
+    first = np.flatnonzero(np.diff(quotes, prepend=-2) != 1)
+    length = np.diff(np.append(first, quotes.size))
+    run = quotes[first][length % 2 == 1]
+    before = np.where(run > 0, arr[np.maximum(run - 1, 0)], 10)
+    edges = np.frombuffer(delimiter.encode("utf-8")[:1] + b"\r\n", dtype=np.uint8)
+    at_start = np.isin(before, edges)
+    flips, resets = run[at_start], run[~at_start]
+    last_reset = np.searchsorted(resets, nl) - 1
+    padded = np.append(resets, -1)  # index -1 (no reset yet): position -1
+    since = padded[last_reset]
+    count = np.searchsorted(flips, nl) - np.searchsorted(flips, since, side="right")
+    ends = nl[count % 2 == 0]
     return start + int(ends[-1]) + 1 if ends.size else 0
 
 
@@ -138,7 +144,9 @@ def _body_end(data: Any, start: int) -> int:
     return size
 
 
-def _blocks(data: Any, start: int, stop: int, chunk_rows: int) -> Iterator[_Block]:
+def _blocks(
+    data: Any, start: int, stop: int, chunk_rows: int, delimiter: str = ","
+) -> Iterator[_Block]:
     """Records in ``data[start:stop]`` as blocks of about ``chunk_rows`` records.
 
     Block sizes in bytes follow the mean line length of the first 64 KiB; blocks end at record
@@ -151,10 +159,10 @@ def _blocks(data: Any, start: int, stop: int, chunk_rows: int) -> Iterator[_Bloc
     step = max(int(min(chunk_rows * per_line, stop - start)), 1)
     pos = start
     while pos < stop:
-        end = stop if pos + step >= stop else _last_record_end(data, pos, pos + step)
+        end = stop if pos + step >= stop else _last_record_end(data, pos, pos + step, delimiter)
         while end <= pos:  # no record ends within the step: widen it
             wider = pos + 2 * max(end - pos, step)
-            end = stop if wider >= stop else _last_record_end(data, pos, wider)
+            end = stop if wider >= stop else _last_record_end(data, pos, wider, delimiter)
             step *= 2
         yield _Block(data, pos, end)
         pos = end
@@ -198,7 +206,7 @@ _FALLBACK_ROWS = 1_000_000
 _SEGMENT_BYTES = 64 << 20
 
 
-def _segments(data: Any) -> Iterator[tuple[Any, bool]]:
+def _segments(data: Any, delimiter: str = ",") -> Iterator[tuple[Any, bool]]:
     """``data`` as pieces that end at record ends, each with whether it is the last.
 
     Bytes or a mapped file are one piece; a stream (``.sources.open_stream``) is read
@@ -214,7 +222,7 @@ def _segments(data: Any) -> Iterator[tuple[Any, bool]]:
             yield buffer, True
             return
         buffer += chunk
-        cut = _last_record_end(buffer, 0, len(buffer))
+        cut = _last_record_end(buffer, 0, len(buffer), delimiter)
         if cut:
             yield buffer[:cut], False
             buffer = buffer[cut:]
@@ -230,7 +238,7 @@ def _csv_raws(
     piece holding the bad line is read by the exact (slow) engine.
     """
     pa = _pyarrow(opts)
-    pieces = _segments(data)
+    pieces = _segments(data, opts.delimiter)
     first, first_is_last = next(pieces)
     names, body = _header(first, source, opts)
     layout = _layout(names, opts, source)
@@ -269,7 +277,7 @@ def _segment_raws(
 ) -> Iterator[tuple[_Raw, int]]:
     """Raw chunks of the records in ``data[start:stop]``, the first on file line ``line``."""
     rows = chunk_rows or (_FALLBACK_ROWS if pa is None else stop)  # stop >= rows
-    pending = [(b, rows) for b in _blocks(data, start, stop, rows)]
+    pending = [(b, rows) for b in _blocks(data, start, stop, rows, opts.delimiter)]
     pending.reverse()
     while pending:
         block, size = pending.pop()
@@ -279,7 +287,7 @@ def _segment_raws(
         smaller = next((r for r in _SPLIT_ROWS if r < size), None)
         if parsed is None and pa is not None and smaller is not None and chunk_rows is None:
             # not clean: split, so the slow engine reads only a small piece around the problem
-            pieces = list(_blocks(data, block.start, block.end, smaller))
+            pieces = list(_blocks(data, block.start, block.end, smaller, opts.delimiter))
             if len(pieces) > 1:
                 pending.extend((piece, smaller) for piece in reversed(pieces))
                 continue
@@ -357,7 +365,9 @@ def _line_span(block: _Block, row: int) -> tuple[int, int]:
 _PIECE_BYTES = 32 << 20
 
 
-def _pieces(block: _Block, size: int, *, quoted: bool = True) -> Iterator[_Block]:
+def _pieces(
+    block: _Block, size: int, *, quoted: bool = True, delimiter: str = ","
+) -> Iterator[_Block]:
     """Whole records of ``block`` in pieces of about ``size`` bytes (``quoted=False``: the
     block is known to hold no quote, so every LF ends a record)."""
     pos = block.start
@@ -365,7 +375,7 @@ def _pieces(block: _Block, size: int, *, quoted: bool = True) -> Iterator[_Block
         if pos + size >= block.end:
             end = block.end
         elif quoted:
-            end = _last_record_end(block.data, pos, pos + size)
+            end = _last_record_end(block.data, pos, pos + size, delimiter)
         else:
             end = int(block.data.rfind(b"\n", pos, pos + size)) + 1
         if end <= pos:  # no record ends within the piece: the rest in one
@@ -422,7 +432,7 @@ def _arrow_block(
         tables = []
         lines = 0
         try:
-            for piece in _pieces(block, _PIECE_BYTES, quoted=not int_ids):
+            for piece in _pieces(block, _PIECE_BYTES, quoted=not int_ids, delimiter=opts.delimiter):
                 if int_ids and not _plain_lines(piece):  # checked as its pages come in
                     raise _NotProvenError
                 part = pacsv.read_csv(
