@@ -204,3 +204,21 @@ def test_a_stray_quote_at_a_line_end_does_not_hide_the_next_records(tmp_path: Pa
         chunks = list(chio.iter_csv(path, on_error="skip", engine="python", chunk_rows=rows))
         assert sum(len(c) for c in chunks) == 2
         assert sum(sum(c.dropped.values()) for c in chunks) == 1
+
+
+def test_id_type_str_keeps_typed_integer_ids_as_text(tmp_path: Path) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
+    import pyarrow as pa
+
+    path = tmp_path / "events.parquet"
+    table = pa.table(
+        {
+            "offender_id": pa.array([1, 2], pa.int64()),
+            "offence_code": ["008/01", "008/01"],
+            "date": pa.array([np.datetime64("2023-01-05", "D")] * 2, pa.date32()),
+        }
+    )
+    pq.write_table(table, path)
+    assert chio.read_parquet(path, id_type="str").offender_id.tolist() == ["1", "2"]
+    csv_path = write(tmp_path, rows(3))
+    assert chio.read_csv(csv_path, id_type="str").offender_id.tolist() == ["1", "2", "3"]
