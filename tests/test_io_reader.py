@@ -215,7 +215,7 @@ def test_id_type_str_keeps_typed_integer_ids_as_text(tmp_path: Path) -> None:
         {
             "offender_id": pa.array([1, 2], pa.int64()),
             "offence_code": ["008/01", "008/01"],
-            "date": pa.array([np.datetime64("2023-01-05", "D")] * 2, pa.date32()),
+            "date": pa.array(np.array(["2023-01-05"] * 2, dtype="datetime64[D]")),
         }
     )
     pq.write_table(table, path)
