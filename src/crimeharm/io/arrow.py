@@ -108,20 +108,19 @@ def _arrow_strings(pa: Any, chunked: Any) -> npt.NDArray[Any]:
     """A carried column: strings as unicode ("" for null), other types as numpy gives them."""
     kind = chunked.type
     if pa.types.is_dictionary(kind) and pa.types.is_string(kind.value_type) and len(chunked):
-        # text the parser dictionary-encoded: convert each distinct value once
-        unified = chunked.unify_dictionaries() if chunked.num_chunks > 1 else chunked
-        values = unified.chunk(0).dictionary.fill_null("")
-        table = values.to_numpy(zero_copy_only=False).astype(np.str_)
-        table = np.append(table, np.array([""], dtype=table.dtype))  # index -1: null
-        parts = [
-            np.asarray(
-                (c.indices.fill_null(-1) if c.null_count else c.indices).to_numpy(
-                    zero_copy_only=False
-                )
-            )
-            for c in unified.chunks
-        ]
-        picked: npt.NDArray[Any] = table[np.concatenate(parts) if len(parts) > 1 else parts[0]]
+        # text the parser dictionary-encoded: convert each chunk's distinct values once
+        tables = []
+        for chunk in chunked.chunks:
+            values = chunk.dictionary.fill_null("").to_numpy(zero_copy_only=False)
+            table = values.astype(np.str_) if len(values) else np.empty(0, dtype="<U1")
+            tables.append(np.append(table, np.array([""], dtype=table.dtype)))  # -1: null
+        picked: npt.NDArray[Any] = np.empty(len(chunked), dtype=np.result_type(*tables))
+        at = 0
+        for chunk, table in zip(chunked.chunks, tables, strict=True):
+            indices = chunk.indices.fill_null(-1) if chunk.null_count else chunk.indices
+            index = np.asarray(indices.to_numpy(zero_copy_only=False))
+            np.take(table, index, out=picked[at : at + len(chunk)])
+            at += len(chunk)
         return picked
     if pa.types.is_dictionary(kind):
         chunked = chunked.cast(kind.value_type)

@@ -226,6 +226,25 @@ def _gather(
     return out
 
 
+def _take_all(
+    parts: list[tuple[npt.NDArray[np.signedinteger[Any]], npt.NDArray[Any]]],
+    lut: npt.NDArray[np.int32],
+) -> npt.NDArray[np.signedinteger[Any]]:
+    """``_gather`` for parts with no missing entry (no index -1), in Arrow's take kernel
+    where pyarrow is installed (it takes int32 indices as they are: no widening copy)."""
+    if len(parts) != 1:
+        return _gather(parts, lut)
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+    except ImportError:  # pragma: no cover - numpy does the same, a little slower
+        return _gather(parts, lut)
+    chunk_lut, indices = parts[0]
+    step = pa.array(lut[chunk_lut])
+    taken = pc.take(step, pa.array(indices)).to_numpy()
+    return np.asarray(taken)
+
+
 @attrs.define
 class _Ints:
     """An integer or date column the engine already parsed, with its null mask."""
@@ -325,6 +344,32 @@ class _Ids:
     merged: int = 0  # distinct raw ids that became another after normalisation
 
 
+def _ints_as_text(col: _Ints) -> _Factor:
+    """An integer id column as the decimal text of its values (null: missing), in Arrow's
+    kernels where pyarrow is installed."""
+    n = col.values.shape[0]
+    index = np.where(col.null, -1, np.arange(n)).astype(np.intp)
+    try:
+        import pyarrow as pa
+    except ImportError:  # pragma: no cover - the readers that make _Ints from text need it
+        return _Factor(index, [*col.values.tolist(), None])
+    null = col.null if col.null.any() else None
+    text = pa.array(col.values, mask=null).cast(pa.string())
+    if null is not None:
+        text = text.fill_null("")  # "": missing
+    # the id policy of decimal integers is known: each is exact, only the nulls are missing
+    values = col.values.astype(np.int64, copy=False)
+    ids = idpolicy.IdTable(
+        lambda: idpolicy._unicode(text, sentinel=True),
+        np.append(col.null, True),
+        np.zeros(n + 1, dtype=bool),
+        np.append(~col.null, False),
+        np.append(np.where(col.null, 0, values), 0),
+        0,
+    )
+    return _Factor(index, None, dictionary=text, identity=True, ids=ids)
+
+
 def _resolve_id(
     col: Column,
     field: str,
@@ -341,10 +386,7 @@ def _resolve_id(
     if isinstance(col, _Ints):
         if mode == "str" or state.kinds.get(field) == "str" or (optional and col.null.any()):
             # text after all (an earlier chunk was text; an empty victim/crime id): as text
-            col = _Factor(
-                np.where(col.null, -1, np.arange(n)).astype(np.intp),
-                [*col.values.tolist(), None],
-            )
+            col = _ints_as_text(col)
         else:
             state.kinds.setdefault(field, "int")
             return _Ids(col.values.astype(np.int64, copy=False), col.null, none, none)
@@ -428,10 +470,18 @@ def _clean(raw: _Raw, opts: ReadOptions, state: _State) -> _Built | None:
         table = ids.id_table()
         if table.exact_int[:-1].all() and not table.merged and int(ids.index.min()) >= 0:
             ids = _Ints(ids.rows(table.ints), np.zeros(raw.n, dtype=bool))
+    optional: dict[str, npt.NDArray[np.int64]] = {}
+    for field in ("victim_id", "crime_id"):  # integer ids throughout, none missing
+        col = raw.columns.get(field)
+        if col is None:
+            continue
+        if not isinstance(col, _Ints) or col.null.any() or state.kinds.get(field) == "str":
+            return None
+        optional[field] = col.values.astype(np.int64, copy=False)
     if (
         raw.preset is not None
-        or len(raw.columns) != 3
         or opts.dedupe is not None
+        or opts.id_type == "str"
         or not isinstance(ids, _Ints)
         or not isinstance(when, _Ints)
         or when.values.dtype.kind != "M"
@@ -469,6 +519,8 @@ def _clean(raw: _Raw, opts: ReadOptions, state: _State) -> _Built | None:
     position = {c: i for i, c in enumerate(cats)}
     lut = np.array([position.get(code_table[k], -1) for k in code_lut.tolist()], dtype=np.int32)
     state.kinds.setdefault("offender_id", "int")
+    for field in optional:
+        state.kinds.setdefault(field, "int")
     contiguous = raw.lines is None or _is_run(raw.lines)
     source: str | None = raw.source
     first_line: int | None = None
@@ -480,9 +532,11 @@ def _clean(raw: _Raw, opts: ReadOptions, state: _State) -> _Built | None:
         source = f"{raw.source} [from row {raw.first}]"
     events = Events(
         offender_id=ids.values.astype(np.int64, copy=False),
-        offence_code=_gather(parts, lut),
+        offence_code=_take_all(parts, lut),
         categories=np.array(cats, dtype=np.str_) if cats else np.empty(0, dtype="<U1"),
         date=days,
+        victim_id=optional.get("victim_id"),
+        crime_id=optional.get("crime_id"),
         columns=dict(raw.carried),
         source=source,
         first_line=first_line,

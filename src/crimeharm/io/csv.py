@@ -17,6 +17,7 @@ import mmap
 import re
 import warnings
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -101,29 +102,35 @@ class _Block:
         return bool(self.data[self.end - 1 : self.end] != b"\n")
 
 
-#: Bytes next to a quote that opens or closes a field: delimiters and line ends.
-_FIELD_EDGES = np.frombuffer(b",;\t|\r\n", dtype=np.uint8)
+def _last_record_end(data: Any, start: int, end: int, delimiter: str = ",") -> int:
+    """The end of the last whole record in ``data[start:end]`` (0 if none), quote-aware.
 
-
-def _last_record_end(data: Any, start: int, end: int) -> int:
-    """The end of the last whole record in ``data[start:end]`` (0 if none), quote-aware."""
+    ``start`` is the start of a record. Quotes follow the csv module's rules (which the exact
+    engine reads by): in a run of quotes, pairs are escaped quotes, so only runs of odd length
+    change anything. Such a run opens a quoted value only at the start of a field (after a
+    delimiter or a line end); inside a quoted value any odd run closes it; elsewhere (after a
+    closed value, or a stray quote in an unquoted one: ``5ft 10" tall``) it is text. So an odd
+    run at a field start flips the state, and any other odd run leaves it outside a quoted
+    value: a line end ends a record when the odd field-start runs since the last other odd run
+    are even in number.
+    """
     if data.find(b'"', start, end) < 0:
         return int(data.rfind(b"\n", start, end)) + 1
     arr = np.frombuffer(data, dtype=np.uint8, count=end - start, offset=start)
     nl = np.flatnonzero(arr == 10)
     quotes = np.flatnonzero(arr == 34)
-    # Only quotes that open or close a field count. In a run of quotes, pairs are escaped
-    # quotes ("" inside a quoted value); an odd run holds one opening or closing quote if it
-    # touches a field edge, and is a stray quote in an unquoted value (5ft 10" tall) if not.
-    if quotes.size:
-        first = np.flatnonzero(np.diff(quotes, prepend=-2) != 1)
-        length = np.diff(np.append(first, quotes.size))
-        run, past = quotes[first], quotes[first] + length  # past: the byte after each run
-        before = np.where(run > 0, arr[np.maximum(run - 1, 0)], 10)
-        after = np.where(past < arr.size, arr[np.minimum(past, arr.size - 1)], 10)
-        edge = np.isin(before, _FIELD_EDGES) | np.isin(after, _FIELD_EDGES)
-        quotes = run[(length % 2 == 1) & edge]
-    ends = nl[np.searchsorted(quotes, nl) % 2 == 0]  # an even number of quotes before
+    first = np.flatnonzero(np.diff(quotes, prepend=-2) != 1)
+    length = np.diff(np.append(first, quotes.size))
+    run = quotes[first][length % 2 == 1]
+    before = np.where(run > 0, arr[np.maximum(run - 1, 0)], 10)
+    edges = np.frombuffer(delimiter.encode("utf-8")[:1] + b"\r\n", dtype=np.uint8)
+    at_start = np.isin(before, edges)
+    flips, resets = run[at_start], run[~at_start]
+    last_reset = np.searchsorted(resets, nl) - 1
+    padded = np.append(resets, -1)  # index -1 (no reset yet): position -1
+    since = padded[last_reset]
+    count = np.searchsorted(flips, nl) - np.searchsorted(flips, since, side="right")
+    ends = nl[count % 2 == 0]
     return start + int(ends[-1]) + 1 if ends.size else 0
 
 
@@ -137,7 +144,9 @@ def _body_end(data: Any, start: int) -> int:
     return size
 
 
-def _blocks(data: Any, start: int, stop: int, chunk_rows: int) -> Iterator[_Block]:
+def _blocks(
+    data: Any, start: int, stop: int, chunk_rows: int, delimiter: str = ","
+) -> Iterator[_Block]:
     """Records in ``data[start:stop]`` as blocks of about ``chunk_rows`` records.
 
     Block sizes in bytes follow the mean line length of the first 64 KiB; blocks end at record
@@ -150,10 +159,10 @@ def _blocks(data: Any, start: int, stop: int, chunk_rows: int) -> Iterator[_Bloc
     step = max(int(min(chunk_rows * per_line, stop - start)), 1)
     pos = start
     while pos < stop:
-        end = stop if pos + step >= stop else _last_record_end(data, pos, pos + step)
+        end = stop if pos + step >= stop else _last_record_end(data, pos, pos + step, delimiter)
         while end <= pos:  # no record ends within the step: widen it
             wider = pos + 2 * max(end - pos, step)
-            end = stop if wider >= stop else _last_record_end(data, pos, wider)
+            end = stop if wider >= stop else _last_record_end(data, pos, wider, delimiter)
             step *= 2
         yield _Block(data, pos, end)
         pos = end
@@ -197,7 +206,7 @@ _FALLBACK_ROWS = 1_000_000
 _SEGMENT_BYTES = 64 << 20
 
 
-def _segments(data: Any) -> Iterator[tuple[Any, bool]]:
+def _segments(data: Any, delimiter: str = ",") -> Iterator[tuple[Any, bool]]:
     """``data`` as pieces that end at record ends, each with whether it is the last.
 
     Bytes or a mapped file are one piece; a stream (``.sources.open_stream``) is read
@@ -213,7 +222,7 @@ def _segments(data: Any) -> Iterator[tuple[Any, bool]]:
             yield buffer, True
             return
         buffer += chunk
-        cut = _last_record_end(buffer, 0, len(buffer))
+        cut = _last_record_end(buffer, 0, len(buffer), delimiter)
         if cut:
             yield buffer[:cut], False
             buffer = buffer[cut:]
@@ -229,7 +238,7 @@ def _csv_raws(
     piece holding the bad line is read by the exact (slow) engine.
     """
     pa = _pyarrow(opts)
-    pieces = _segments(data)
+    pieces = _segments(data, opts.delimiter)
     first, first_is_last = next(pieces)
     names, body = _header(first, source, opts)
     layout = _layout(names, opts, source)
@@ -268,7 +277,7 @@ def _segment_raws(
 ) -> Iterator[tuple[_Raw, int]]:
     """Raw chunks of the records in ``data[start:stop]``, the first on file line ``line``."""
     rows = chunk_rows or (_FALLBACK_ROWS if pa is None else stop)  # stop >= rows
-    pending = [(b, rows) for b in _blocks(data, start, stop, rows)]
+    pending = [(b, rows) for b in _blocks(data, start, stop, rows, opts.delimiter)]
     pending.reverse()
     while pending:
         block, size = pending.pop()
@@ -278,7 +287,7 @@ def _segment_raws(
         smaller = next((r for r in _SPLIT_ROWS if r < size), None)
         if parsed is None and pa is not None and smaller is not None and chunk_rows is None:
             # not clean: split, so the slow engine reads only a small piece around the problem
-            pieces = list(_blocks(data, block.start, block.end, smaller))
+            pieces = list(_blocks(data, block.start, block.end, smaller, opts.delimiter))
             if len(pieces) > 1:
                 pending.extend((piece, smaller) for piece in reversed(pieces))
                 continue
@@ -356,13 +365,19 @@ def _line_span(block: _Block, row: int) -> tuple[int, int]:
 _PIECE_BYTES = 32 << 20
 
 
-def _pieces(block: _Block, size: int) -> Iterator[_Block]:
-    """Whole records of ``block`` in pieces of about ``size`` bytes."""
+def _pieces(
+    block: _Block, size: int, *, quoted: bool = True, delimiter: str = ","
+) -> Iterator[_Block]:
+    """Whole records of ``block`` in pieces of about ``size`` bytes (``quoted=False``: the
+    block is known to hold no quote, so every LF ends a record)."""
     pos = block.start
     while pos < block.end:
-        end = (
-            block.end if pos + size >= block.end else _last_record_end(block.data, pos, pos + size)
-        )
+        if pos + size >= block.end:
+            end = block.end
+        elif quoted:
+            end = _last_record_end(block.data, pos, pos + size, delimiter)
+        else:
+            end = int(block.data.rfind(b"\n", pos, pos + size)) + 1
         if end <= pos:  # no record ends within the piece: the rest in one
             end = block.end
         yield _Block(block.data, pos, end)
@@ -385,33 +400,46 @@ def _arrow_block(
     state: _State,
     source: str,
 ) -> tuple[_Raw, int] | None:
-    """Parse a block with pyarrow: ids as int64 and ISO dates natively where possible."""
+    """Parse a block with pyarrow: ids as int64 (when proven exact) and ISO dates natively.
+
+    The first attempt reads id columns as int64 and then checks, by ``_canonical_bytes``, that
+    every value was written exactly as its number reads (so ``"007"`` or ``"+7"`` cannot hide
+    in an int64); where that is not proven, ids are read as text and the id policy reads them
+    (``.ids``). Dates that are not all ISO are read as text for the date rules (``.dates``).
+    """
     import pyarrow.csv as pacsv
 
     text = pa.dictionary(pa.int32(), pa.string())
     native_dates = opts.date_format is None
-    attempts = [(False, native_dates)]  # ids as text: the id policy reads them (ids.py)
+    ids = [layout.fields[f] for f in _ID_FIELDS if f in layout.fields]
+    attempts: list[tuple[bool, bool]] = []
+    if opts.id_type != "str" and ids:  # each piece is checked by _plain_lines first
+        attempts.append((True, native_dates))
+    attempts.append((False, native_dates))
     if native_dates:
         attempts.append((False, False))
     col = [f"c{i}" for i in range(len(layout.names))]
     while attempts:
-        _, iso = attempts.pop(0)
+        int_ids, iso = attempts.pop(0)
         types: dict[str, Any] = {col[i]: text for i in layout.fields.values()}
-        for field in _ID_FIELDS:  # ids as plain text: the id policy reads them (ids.py)
-            if field in layout.fields:
-                types[col[layout.fields[field]]] = pa.string()
+        for i in ids:  # ids as plain text: the id policy reads them (ids.py)
+            types[col[i]] = pa.int64() if int_ids else pa.string()
         if iso:
             types[col[layout.fields["date"]]] = pa.date32()
         types.update({col[i]: text for i in layout.carried.values()})  # most repeat
+        if int_ids:  # every column, so that every byte of the block is accounted for
+            types.update({c: pa.string() for c in col if c not in types})
         tables = []
         lines = 0
         try:
-            for piece in _pieces(block, _PIECE_BYTES):
+            for piece in _pieces(block, _PIECE_BYTES, quoted=not int_ids, delimiter=opts.delimiter):
+                if int_ids and not _plain_lines(piece):  # checked as its pages come in
+                    raise _NotProvenError
                 part = pacsv.read_csv(
                     pa.BufferReader(pa.py_buffer(piece.view)),
                     read_options=pacsv.ReadOptions(column_names=col, block_size=4 << 20),
                     parse_options=pacsv.ParseOptions(
-                        delimiter=opts.delimiter, ignore_empty_lines=False
+                        delimiter=opts.delimiter, ignore_empty_lines=int_ids
                     ),
                     convert_options=pacsv.ConvertOptions(
                         column_types=types,
@@ -424,15 +452,20 @@ def _arrow_block(
                 )
                 # rows are lines unless a quoted value spans lines; a blank line reads as a
                 # row with every field empty: either way the exact engine numbers the rows
-                lines += part.num_rows if piece.find(b'"') < 0 else piece.lines()
+                plain = int_ids or piece.find(b'"') < 0  # int_ids: no quote (_plain_lines)
+                lines += part.num_rows if plain else piece.lines()
                 tables.append(part)
                 _release(piece)
-            else:
-                if not tables:
-                    return None
-                table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
-                break
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            if not tables:
+                return None
+            table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+            if int_ids:
+                written = block.end - block.start + (1 if block.open_end else 0)
+                proven, table = _canonical_bytes(pa, table, len(col))
+                if proven != written:
+                    continue  # not proven: read the ids as text
+            break
+        except (pa.ArrowInvalid, pa.ArrowTypeError, _NotProvenError):
             continue
     else:
         return None
@@ -444,6 +477,110 @@ def _arrow_block(
     if rows != lines or _any_blank_row(columns, carried):
         return None
     return _Raw(rows, columns, carried, _names(layout), source, first), lines
+
+
+class _NotProvenError(Exception):
+    """A piece of a block cannot be proven by its bytes (``_plain_lines``): ids as text."""
+
+
+def _plain_lines(block: _Block) -> bool:
+    """Whether the block has no quote, no carriage return and no hex number (``0x1F``, which
+    pyarrow reads as an integer and can be as short as a decimal): each line ends in one LF,
+    and every spelling of an integer other than its decimal text is longer than it."""
+    if block.find(b'"') >= 0 or block.find(b"\r") >= 0:
+        return False
+    for letter in (b"x", b"X"):
+        at = block.find(letter)
+        for _ in range(_X_SEEN):
+            if at < 0:
+                break
+            if block.data[at - 1 : at] == b"0":
+                return False
+            at = int(block.data.find(letter, at + 1, block.end))
+        if at >= 0:  # too many to look at: not proven
+            return False
+    return True
+
+
+#: Letters x or X a block may hold (in text) before the integer-id proof is not tried.
+_X_SEEN = 64
+
+
+def _canonical_bytes(pa: Any, table: Any, width: int) -> tuple[int | None, Any]:
+    """Bytes of ``table`` written canonically, one LF-ended line per row (None if unknown),
+    and the table with its int64 columns in one chunk each (read by numpy without a copy).
+
+    A block with no quote and no CR, parsed with every column, takes exactly this many bytes
+    only if each value is spelled canonically: every other spelling pyarrow accepts is longer
+    (an integer with leading zeros, a sign on zero, spaces, a null marker for a null; a skipped
+    blank line adds its LF; hex, which can be as short, is ruled out by ``_plain_lines``). So
+    equality proves that every int64 is the decimal text of its value, as the id policy
+    requires for integer ids.
+    Columns are measured in threads (numpy and Arrow release the GIL).
+    """
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        sizes = list(pool.map(lambda column: _column_bytes(pa, column), table.columns))
+    total: int | None = int(table.num_rows) * width  # width - 1 delimiters and an LF per row
+    for i, (size, values) in enumerate(sizes):
+        if size is None or total is None:
+            total = None
+        else:
+            total += size
+        if values is not None:
+            field = table.schema.field(i)
+            table = table.set_column(i, field, pa.chunked_array([pa.array(values)]))
+    return total, table
+
+
+def _column_bytes(pa: Any, column: Any) -> tuple[int | None, npt.NDArray[np.int64] | None]:
+    """Bytes of one column's values written canonically (None if unknown); an int64 column
+    without nulls also as one numpy array."""
+    kind = column.type
+    valid = len(column) - column.null_count
+    if pa.types.is_int64(kind):
+        return _decimal_bytes(pa, column)
+    if pa.types.is_date32(kind):
+        return 10 * valid, None  # pyarrow reads only YYYY-MM-DD as date32
+    total = 0
+    if pa.types.is_string(kind) and not column.null_count:
+        for chunk in column.chunks:
+            offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)
+            total += int(offsets[chunk.offset + len(chunk)] - offsets[chunk.offset])
+        return total, None
+    if pa.types.is_dictionary(kind) and not column.null_count:
+        for chunk in column.chunks:
+            values = chunk.dictionary
+            offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)
+            sizes = np.diff(offsets[values.offset : values.offset + len(values) + 1])
+            index = np.asarray(chunk.indices.to_numpy())
+            total += int(sizes[index].sum()) if index.size else 0
+        return total, None
+    return None, None
+
+
+def _decimal_bytes(pa: Any, column: Any) -> tuple[int | None, npt.NDArray[np.int64] | None]:
+    """Characters of the decimal text of an int64 column's values (nulls: 0; None for the
+    smallest int64, whose size numpy cannot hold); the values as one array when no null."""
+    import pyarrow.compute as pc
+
+    valid = len(column) - column.null_count
+    if not valid:
+        return 0, None
+    bounds = pc.min_max(column).as_py()
+    low, high = bounds["min"], bounds["max"]
+    if low == np.iinfo(np.int64).min:  # its size does not fit an int64
+        return None, None
+    values = np.asarray((column.fill_null(0) if column.null_count else column).to_numpy())
+    size = np.abs(values) if low < 0 else values
+    smallest = 0 if column.null_count else int(size.min())
+    digits_low = len(str(smallest))
+    digits_high = len(str(max(abs(low), abs(high))))
+    count = len(column) * digits_low  # a null filled with 0 counts one digit: taken off below
+    for k in range(digits_low, digits_high):
+        count += int(np.count_nonzero(size >= 10**k))
+    if low < 0:
+        count += int(np.count_nonzero(values < 0))
+    return count - int(column.null_count), None if column.null_count else values
 
 
 def _empty_rows(column: Column) -> npt.NDArray[np.bool_]:

@@ -130,8 +130,8 @@ def _unicode(strings: Any, *, sentinel: bool = False) -> npt.NDArray[np.str_]:
     """An Arrow string array (no nulls) as a numpy unicode array (plus a last "" if
     ``sentinel``).
 
-    ASCII text is laid out as UCS-4 code units straight from the array's buffers (numpy's own
-    unicode layout: no Python object per value); other text goes through Python strings.
+    ASCII text goes from the array's buffers to numpy's fixed-width layout (no Python object
+    per value); other text goes through Python strings.
     """
     import pyarrow.compute as pc
 
@@ -146,16 +146,15 @@ def _unicode(strings: Any, *, sentinel: bool = False) -> npt.NDArray[np.str_]:
         values = strings.to_numpy(zero_copy_only=False)
         text = np.asarray(values.astype(np.str_))
         return np.append(text, np.array([""], dtype=text.dtype)) if sentinel else text
-    starts = offsets[:-1] - offsets[0]
-    cells = np.zeros((n + extra, width), dtype=np.uint32)  # UCS-4, numpy's unicode layout
-    shortest = int(lengths.min())
-    for k in range(width):  # one column of characters at a time: no (n, width) index array
-        if k < shortest:
-            cells[:n, k] = data[starts + k]
-        else:
-            has = np.flatnonzero(lengths > k)
-            cells[has, k] = data[starts[has] + k]
-    return np.asarray(cells.view(f"<U{width}").reshape(n + extra))
+    # every value padded with NUL to one width (numpy's unicode layout ends a shorter value
+    # with NULs), then each byte widened to a UCS-4 code unit in one pass
+    padded = pc.utf8_rpad(strings, width=width, padding="\x00")
+    _, cells = _layout(padded)
+    out = np.empty(n + extra, dtype=f"<U{width}")  # UCS-4: a code unit per ASCII byte
+    out.view(np.uint32).reshape(n + extra, width)[:n] = cells.reshape(n, width)
+    if sentinel:
+        out[n] = ""
+    return out
 
 
 def id_table_from_values(values: Sequence[Any]) -> IdTable:
@@ -259,7 +258,7 @@ def id_table_from_arrow(dictionary: Any) -> IdTable:
         every = np.ones(len(dictionary) + 1, dtype=bool)
         every[-1] = False
         return IdTable(
-            lambda: _with_sentinel(ints.astype(np.str_), np.zeros(ints.shape[0], dtype=bool)),
+            lambda: _unicode(dictionary, sentinel=True),  # ASCII digits, as written
             ~every,
             none,
             every,
