@@ -1263,7 +1263,11 @@ def test_rank_top_zero_says_so(capsys: pytest.CaptureFixture[str], events_csv: P
     ("more", "message"),
     [
         (["--half-life", "0"], "error: --half-life must be a positive finite number of days"),
-        (["--fallback-weight", "-1"], "error: --fallback-weight must be finite, >= 0 and <= 4,294,967,296 (2**32 days) (got -1.0)"),
+        (
+            ["--fallback-weight", "-1"],
+            "error: --fallback-weight must be finite, >= 0 and <= 4,294,967,296 (2**32 days) "
+            "(got -1.0)",
+        ),
         (["--by", "nope"], "error: --by nope: the events have no such column"),
         (["--by", "date"], "error: --by must name the column to group by"),
         (["--decay", "linear"], "error: --decay linear needs --decay-param horizon_days=N\n"),

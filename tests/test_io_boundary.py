@@ -11,6 +11,7 @@ import datetime as dt
 import gzip
 import io
 import os
+import re
 import sys
 import threading
 import unicodedata
@@ -414,7 +415,7 @@ def test_integer_ids_only_when_every_id_round_trips(values: list[str]) -> None:
 
     def exact(text: str) -> bool:
         stripped = text.strip()
-        if not stripped.isascii() or not stripped.lstrip("-").isdigit():
+        if not re.fullmatch(r"-?[0-9]+", stripped):  # ASCII digits with at most one minus
             return False
         return str(int(stripped)) == stripped and -(2**63) <= int(stripped) < 2**63
 
