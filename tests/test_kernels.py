@@ -379,3 +379,23 @@ def test_fused_scoring_equals_the_numpy_reference(
     assert compiled.exact.whole.tobytes() == reference.exact.whole.tobytes()
     assert compiled.exact.frac.tobytes() == reference.exact.frac.tobytes()
     assert compiled.report == reference.report
+
+
+@given(st.data())
+def test_numpy_totals_do_not_depend_on_the_chunk_size(data: st.DataObject) -> None:
+    import crimeharm.kernels.reference as reference
+    from crimeharm.kernels import summation
+
+    keys, value, age, _ = events(data.draw, st.integers(0, 20))
+    label, distinct = NUMPY.group(keys)
+    whole = NUMPY.totals(label, distinct.size, value, age)
+    chunk = data.draw(st.integers(1, 7))
+    saved = summation.CHUNK_ROWS
+    try:
+        summation.CHUNK_ROWS = chunk
+        reference.CHUNK_ROWS = chunk
+        parts = NUMPY.totals(label, distinct.size, value, age)
+    finally:
+        summation.CHUNK_ROWS = saved
+        reference.CHUNK_ROWS = saved
+    assert by_key(distinct, parts) == by_key(distinct, whole)
