@@ -314,3 +314,88 @@ def test_the_numba_kernel_without_numba_says_how_to_install(
     with pytest.raises(MissingDependencyError, match=r"crimeharm\[fast\]"):
         get_kernel("numba")
     assert get_kernel(rows=10**9).name == "numpy"  # auto: numpy, silently
+
+
+@given(
+    st.one_of(
+        st.lists(st.integers(-(2**63), 2**63 - 1), unique=True).map(
+            lambda v: np.array(v, dtype=np.int64)
+        ),
+        st.lists(st.text(max_size=9), unique=True).map(lambda v: np.array(v, dtype=np.str_)),
+        st.lists(st.text(alphabet="P-0123456789 az~", max_size=12), unique=True).map(
+            lambda v: np.array(v, dtype=np.str_)
+        ),
+    )
+)
+def test_sort_distinct_is_the_stable_argsort(values: npt.NDArray[Any]) -> None:
+    from crimeharm.kernels.hashing import sort_distinct
+
+    values = np.unique(values)[
+        np.random.default_rng(len(values)).permutation(np.unique(values).size)
+    ]
+    expected = np.argsort(values, kind="stable")
+    np.testing.assert_array_equal(sort_distinct(values), expected)
+
+
+@needs_numba
+@pytest.mark.parametrize("categorical", [False, True], ids=["string codes", "categorical"])
+@pytest.mark.parametrize("ids", ["int64", "strings", "long strings", "int32"])
+def test_fused_scoring_equals_the_numpy_reference(
+    monkeypatch: pytest.MonkeyPatch, categorical: bool, ids: str
+) -> None:
+    import crimeharm as ch
+    from crimeharm.core import engine
+    from crimeharm.core.parameters import ScoringOptions
+
+    rng = np.random.default_rng(5)
+    n = 120_000
+    raw = rng.integers(0, 2**40, n // 5)[rng.integers(0, n // 5, n)]
+    keys: npt.NDArray[Any] = {
+        "int64": raw,
+        "strings": np.char.add("P-", (raw % 10**7).astype("U7")),
+        "long strings": np.char.add("offender-", (raw % 10**9).astype("U9")),
+        "int32": (raw % 2**31).astype(np.int32),
+    }[ids]
+    table = np.array(["105/01", "008/01", "001/01", "004/03"])
+    code = rng.integers(0, table.size, n)
+    events = ch.Events(
+        offender_id=keys,
+        offence_code=code if categorical else table[code],
+        categories=table if categorical else None,
+        date=np.datetime64("2023-07-18") - rng.integers(0, 1826, n).astype("timedelta64[D]"),
+    )
+    kw: dict[str, Any] = {
+        "as_of": "2023-07-18",
+        "window_days": 1826,
+        "decay": ch.get_decay("exponential", half_life_days=365),
+    }
+    monkeypatch.setenv(kernels.KERNEL_ENV_VAR, "numpy")
+    reference = ch.score(events, "cchi-2020", **kw)
+    monkeypatch.setenv(kernels.KERNEL_ENV_VAR, "numba")
+    p = engine.plan(events, ScoringOptions.build("cchi-2020", **kw))
+    assert engine.fused_sums(p) is not None  # every row counts: the fused pass runs
+    compiled = ch.score(events, "cchi-2020", **kw)
+    assert compiled == reference
+    assert compiled.exact.whole.tobytes() == reference.exact.whole.tobytes()
+    assert compiled.exact.frac.tobytes() == reference.exact.frac.tobytes()
+    assert compiled.report == reference.report
+
+
+@given(st.data())
+def test_numpy_totals_do_not_depend_on_the_chunk_size(data: st.DataObject) -> None:
+    import crimeharm.kernels.reference as reference
+    from crimeharm.kernels import summation
+
+    keys, value, age, _ = events(data.draw, st.integers(0, 20))
+    label, distinct = NUMPY.group(keys)
+    whole = NUMPY.totals(label, distinct.size, value, age)
+    chunk = data.draw(st.integers(1, 7))
+    saved = summation.CHUNK_ROWS
+    try:
+        summation.CHUNK_ROWS = chunk
+        reference.CHUNK_ROWS = chunk
+        parts = NUMPY.totals(label, distinct.size, value, age)
+    finally:
+        summation.CHUNK_ROWS = saved
+        reference.CHUNK_ROWS = saved
+    assert by_key(distinct, parts) == by_key(distinct, whole)

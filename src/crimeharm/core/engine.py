@@ -30,6 +30,7 @@ from ..kernels.hashing import (
     chunks,
     pool,
     run_parts,
+    sort_distinct,
     thread_scratch,
     workers,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "evaluate",
     "exact_total",
     "factor_table",
+    "fused_sums",
     "group_harm",
     "group_totals",
     "key_column",
@@ -546,19 +548,30 @@ def aggregate(
         size = int(distinct.size)
         # sorting the keys drops the GIL: it runs on a worker while the kernel sums
         threaded = workers() > 1 and size >= PARALLEL_MIN // 4
-        sorting = pool().submit(np.argsort, distinct, kind="stable") if threaded else None
+        sorting = pool().submit(sort_distinct, distinct) if threaded else None
         totals = kernel.totals(label, size, value, age)
-        order = np.argsort(distinct, kind="stable") if sorting is None else sorting.result()
+        order = sort_distinct(distinct) if sorting is None else sorting.result()
     else:  # a compiled kernel groups and totals in one multi-threaded pass
         distinct, totals, label = kernel.aggregate(key, value, age, with_label=victim is not None)
         size = int(distinct.size)
-        order = np.argsort(distinct, kind="stable")
+        order = sort_distinct(distinct)
     pairs = None
     if victim is not None:
         assert label is not None
         rank = np.empty(size, dtype=np.intp)
         rank[order] = np.arange(size, dtype=np.intp)
         pairs = _distinct_pairs(distinct[order], np.take(rank, label), victim)
+    return _sorted_sums(as_of, distinct, totals, order, pairs)
+
+
+def _sorted_sums(
+    as_of: np.datetime64,
+    distinct: npt.NDArray[Any],
+    totals: GroupTotals,
+    order: npt.NDArray[np.intp],
+    pairs: tuple[npt.NDArray[Any], npt.NDArray[Any]] | None = None,
+) -> GroupSums:
+    """``GroupSums`` of groups ``distinct`` with ``totals``, in the key order ``order``."""
     return GroupSums(
         key=distinct[order],
         exact=totals.harm.take(order),
@@ -588,6 +601,49 @@ def _distinct_pairs(
     owner = (distinct_pairs // width).astype(np.intp)
     who = (distinct_pairs % width).astype(np.intp)
     return keys[owner], vdistinct[who]
+
+
+def fused_sums(p: Plan) -> GroupSums | None:
+    """Per-group sums of every row, valued inside a compiled kernel's grouping pass.
+
+    Only where every row counts (all in the window, every code known, every key present) and
+    no victim pairs are wanted, by a kernel with ``aggregate_coded``; None otherwise (then
+    ``evaluate`` and ``sums_of``). No per-row value or age array is built; the products
+    ``weight_of[code] * table[age]`` and their exact sums are those of ``Plan.chunk`` and
+    ``aggregate``, so the result is the same, bit for bit.
+    """
+    ev = p.events
+    n = len(ev)
+    wants_pairs = ev.victim_id is not None and p.options.by != "victim_id"
+    if not p.in_window or p.key_missing is not None or p.unknown_of is not None or wants_pairs:
+        return None
+    kernel = get_kernel(rows=n)
+    fused = getattr(kernel, "aggregate_coded", None)
+    if fused is None or n == 0:
+        return None
+    weight = p.weight_of
+    if ev.categories is not None:
+        code: npt.NDArray[np.integer] = ev.offence_code
+    else:
+        code = np.empty(n, dtype=np.int16 if weight.size <= 1 << 15 else np.int32)
+
+        def part(start: int, stop: int) -> bool:
+            scratch = thread_scratch()
+            known = True
+            for a, b in chunks(start, stop):
+                rows = p.index.lookup(ev.offence_code[a:b], scratch)
+                known = known and bool(rows.min() >= 0)
+                code[a:b] = rows
+            return known
+
+        if not all(run_parts(part, n)):
+            return None  # unknown codes: the report needs evaluate's counts
+        weight = weight[:-1]  # without the fallback (no row uses it)
+    got = fused(p.key, code, weight, ev.date.view(np.int64), p.day, p.table[: p.length])
+    if got is None:
+        return None
+    distinct, totals = got
+    return _sorted_sums(p.options.as_of, distinct, totals, sort_distinct(distinct))
 
 
 def sums_of(p: Plan, full: Evaluated, *, pairs: bool = True) -> GroupSums:

@@ -19,7 +19,18 @@ import numpy.typing as npt
 from ..kernels.hashing import Scratch, chunks, run_parts, string_hash, thread_scratch
 from . import ranking
 from .decay import Decay
-from .engine import STATS, Chunk, GroupSums, Plan, aggregate, evaluate, plan, scores_of, sums_of
+from .engine import (
+    STATS,
+    Chunk,
+    GroupSums,
+    Plan,
+    aggregate,
+    evaluate,
+    fused_sums,
+    plan,
+    scores_of,
+    sums_of,
+)
 from .events import Events, as_events
 from .parameters import OnUnknown, ScoringOptions, check_count, resolve_decay, resolve_scheme
 from .results import Ranking, Report, Scores
@@ -69,6 +80,9 @@ def score_with(events: Events, options: ScoringOptions) -> Scores:
 
 
 def _score_plan(p: Plan) -> Scores:
+    fused = fused_sums(p)
+    if fused is not None:  # every row counts: the report needs no per-row pass
+        return scores_of(fused, p.report(np.zeros(STATS, dtype=np.int64)), p.params)
     full = evaluate(p)
     return scores_of(sums_of(p, full), full.report, p.params)
 

@@ -197,6 +197,93 @@ def _totals_slice(label, value, age, lo, hi, whole, frac, count, young, old):  #
             old[j] = a
 
 
+@_jit
+def _scatter_coded(keys, start, stop, shift, offset, skey, srow, with_rows, code, dates, day, spay, pshift):  # type: ignore[no-untyped-def]  # noqa: E501  # pragma: no cover  # fmt: skip
+    """Copy the keys (row numbers) and ``code << pshift | age`` of ``[start, stop)`` to their
+    partitions (every row counts: ``0 <= age`` and the code is known)."""
+    for i in range(start, stop):
+        k = keys[i]
+        p = _mix(k) >> shift
+        o = offset[p]
+        skey[o] = k
+        if with_rows:
+            srow[o] = i
+        spay[o] = (np.uint64(code[i]) << pshift) | np.uint64(day - dates[i])
+        offset[p] = o + 1
+
+
+@_jit
+def _build_coded(skey, srow, with_rows, bounds, p0, p1, spay, pshift, weight, table):  # type: ignore[no-untyped-def]  # pragma: no cover  # fmt: skip
+    """``_build`` with totals for rows given as ``code << pshift | age``.
+
+    A row's contribution is ``weight[code] * table[age]``, the product ``.summation`` and the
+    engine's ``Plan.chunk`` compute. Returns ``(rep, key, whole, frac, count, youngest,
+    oldest)`` by local id; ``rep`` (each group's first row) is empty unless ``with_rows``.
+    """
+    first, last = bounds[p0], bounds[p1]
+    most = 1
+    for p in range(p0, p1):
+        most = max(most, bounds[p + 1] - bounds[p])
+    cap = 16
+    while cap < 2 * most:
+        cap *= 2
+    tkey = np.empty(cap, np.uint64)
+    tid = np.full(cap, -1, np.int64)
+    first_row = np.empty(max(last - first, 1) if with_rows else 0, np.int64)
+    first_key = np.empty(max(last - first, 1), np.uint64)
+    d = 0
+    for p in range(p0, p1):  # pass 1: local ids
+        lo = bounds[p]
+        hi = bounds[p + 1]
+        c = 16
+        while c < 2 * (hi - lo):
+            c *= 2
+        mask = np.uint64(c - 1)
+        tid[:c] = -1
+        for o in range(lo, hi):
+            k = skey[o]
+            s = _mix(k) & mask
+            while True:
+                j = tid[s]
+                if j < 0 or tkey[s] == k:
+                    break
+                s = (s + np.uint64(1)) & mask
+            if j < 0:
+                j = d
+                d += 1
+                tkey[s] = k
+                tid[s] = j
+                first_key[j] = k
+                if with_rows:
+                    first_row[j] = srow[o]
+            skey[o] = np.uint64(j)
+    rep = first_row[:d].copy() if with_rows else first_row
+    key = first_key[:d].copy()
+    whole = np.zeros(d, np.int64)
+    frac = np.zeros(d, np.int64)
+    count = np.zeros(d, np.int64)
+    young = np.full(d, _IMAX, np.int64)
+    old = np.full(d, _IMIN, np.int64)
+    amask = (np.uint64(1) << pshift) - np.uint64(1)
+    for o in range(first, last):  # pass 2: totals
+        j = np.int64(skey[o])
+        pay = np.uint64(spay[o])
+        a = np.int64(pay & amask)
+        w, f = _split(weight[np.int64(pay >> pshift)] * table[a])
+        whole[j] += w
+        f += frac[j]
+        if f >= _ONE:
+            f -= _ONE
+            whole[j] += 1
+        frac[j] = f
+        count[j] += 1
+        if a < young[j]:
+            young[j] = a
+        if a > old[j]:
+            old[j] = a
+    return rep, key, whole, frac, count, young, old
+
+
 def _spans(n: int, parts: int) -> list[tuple[int, int]]:
     """``[0, n)`` in ``parts`` contiguous spans (some may be empty)."""
     step = max(1, -(-n // max(parts, 1)))
@@ -342,6 +429,92 @@ class CompiledKernel:
         )
         assert totals is not None
         return keys[rep], totals, label if with_label else None
+
+    def aggregate_coded(
+        self,
+        keys: npt.NDArray[Any],
+        code: npt.NDArray[np.integer],
+        weight: npt.NDArray[np.float64],
+        dates: npt.NDArray[np.int64],
+        day: int,
+        table: npt.NDArray[np.float64],
+        *,
+        threads: int | None = None,
+    ) -> tuple[npt.NDArray[Any], GroupTotals] | None:
+        """Group rows by key and total ``weight[code] * table[day - dates]`` in one pass.
+
+        For rows that all count (``0 <= day - dates < table.size``, ``0 <= code <
+        weight.size``): no per-row value or age array is built. The same integers as
+        ``aggregate`` of the engine's contributions; None where the keys do not fit (then use
+        ``aggregate``).
+        """
+        keys = np.asarray(keys)
+        n = keys.size
+        packed = _uint64_keys(keys, threads) if 0 < n <= _MAX_ROWS else None
+        if packed is None:
+            return None
+        with_rows = keys.dtype != np.int64  # other keys are read back from their first row
+        age_bits = max(1, (int(table.size) - 1).bit_length())
+        code_bits = max(1, (int(weight.size) - 1).bit_length())
+        wide = age_bits + code_bits > 32
+        if age_bits + code_bits > 64:
+            return None
+        pshift = np.uint64(age_bits)
+        t = _threads_for(n, threads)
+        bits = max(1, min(_MAX_PART_BITS, (max(n // _ROWS_PER_PART, 4 * t) - 1).bit_length()))
+        parts, shift = 1 << bits, np.uint64(64 - bits)
+        spans = _spans(n, t)
+        hist = np.zeros((t, parts), dtype=np.int64)
+        _run(_histogram, [(packed, a, b, shift, hist[k]) for k, (a, b) in enumerate(spans)])
+        bounds = np.zeros(parts + 1, dtype=np.int64)
+        np.cumsum(hist.sum(axis=0), out=bounds[1:])
+        offset = bounds[:-1] + np.cumsum(hist, axis=0) - hist
+        skey = np.empty(n, dtype=np.uint64)
+        srow = np.empty(n if with_rows else 0, dtype=np.int32)
+        spay = np.empty(n, dtype=np.uint64 if wide else np.uint32)
+        code = np.ascontiguousarray(code)
+        dates = np.ascontiguousarray(dates, dtype=np.int64)
+        _run(
+            _scatter_coded,
+            [
+                (
+                    packed,
+                    a,
+                    b,
+                    shift,
+                    offset[k],
+                    skey,
+                    srow,
+                    with_rows,
+                    code,
+                    dates,
+                    day,
+                    spay,
+                    pshift,
+                )
+                for k, (a, b) in enumerate(spans)
+            ],
+        )
+        del packed
+        cuts = np.searchsorted(bounds, np.arange(1, t) * (n / t)).tolist()
+        ranges = [(a, b) for a, b in zip([0, *cuts], [*cuts, parts], strict=True) if b > a]
+        weight = np.ascontiguousarray(weight, dtype=np.float64)
+        table = np.ascontiguousarray(table, dtype=np.float64)
+        results = _run(
+            _build_coded,
+            [
+                (skey, srow, with_rows, bounds, p0, p1, spay, pshift, weight, table)
+                for p0, p1 in ranges
+            ],
+        )
+        del skey, srow, spay
+
+        def cat(k: int) -> npt.NDArray[Any]:
+            return np.concatenate([r[k] for r in results])
+
+        rep = cat(0).astype(np.intp, copy=False)
+        distinct = keys[rep] if with_rows else cat(1).view(np.int64)
+        return distinct, GroupTotals(ExactSums(cat(2), cat(3)), cat(4), cat(5), cat(6))
 
     def _partitioned(
         self,

@@ -9,7 +9,7 @@ import numpy.typing as npt
 
 from . import GroupTotals
 from .hashing import group_unordered
-from .summation import ExactSums, exact_group_sums
+from .summation import CHUNK_ROWS, ExactSums, exact_group_sums
 from .threads import thread_limit
 
 if TYPE_CHECKING:
@@ -44,9 +44,11 @@ class NumpyKernel:
         big = np.iinfo(np.int64)
         youngest = np.full(size, big.max, dtype=np.int64)
         oldest = np.full(size, big.min, dtype=np.int64)
-        a = age.astype(np.int64, copy=False)
-        np.minimum.at(youngest, label, a)
-        np.maximum.at(oldest, label, a)
+        for start in range(0, label.size, CHUNK_ROWS):  # int64 ages a chunk at a time
+            rows = slice(start, start + CHUNK_ROWS)
+            a = age[rows].astype(np.int64, copy=False)
+            np.minimum.at(youngest, label[rows], a)
+            np.maximum.at(oldest, label[rows], a)
         return GroupTotals(exact_group_sums(label, value, size), count, youngest, oldest)
 
     def sums(

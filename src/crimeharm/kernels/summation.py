@@ -32,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "CHUNK_ROWS",
     "FRACTION_BITS",
     "MAX_WEIGHT",
     "WEIGHT_RULE",
@@ -133,21 +134,35 @@ def split_exact(values: npt.NDArray[np.float64]) -> tuple[Int64Array, Int64Array
     return whole.astype(np.int64), frac.astype(np.int64)
 
 
+#: Rows split and counted at a time: the temporaries stay near 100 MiB at any number of rows.
+CHUNK_ROWS = 1 << 21
+
+
 def exact_group_sums(
     label: npt.NDArray[np.integer], values: npt.NDArray[np.float64], size: int
 ) -> ExactSums:
-    """Exact sums of ``values`` per label in ``range(size)`` (numpy reference; see module)."""
-    whole, frac = split_exact(values)
+    """Exact sums of ``values`` per label in ``range(size)`` (numpy reference; see module).
 
-    def add(weights: Int64Array) -> npt.NDArray[np.float64]:
-        sums = np.bincount(label, weights=weights, minlength=size)  # float64: exact below 2**53
-        return cast("npt.NDArray[np.float64]", sums)
-
-    lo = frac & _MASK
-    frac >>= np.int64(_PIECE)
-    mid = frac & _MASK
-    frac >>= np.int64(_PIECE)
-    return ExactSums.from_parts(add(whole), add(frac), add(mid), add(lo))
+    The four integer pieces are counted with float64 ``bincount`` chunk by chunk; every partial
+    and running sum is an integer below 2**53, so the chunking changes nothing.
+    """
+    label = np.asarray(label)
+    values = np.asarray(values, dtype=np.float64)
+    totals: list[npt.NDArray[np.float64]] = []
+    for a in range(0, max(values.size, 1), CHUNK_ROWS):
+        lab = label[a : a + CHUNK_ROWS]
+        whole, frac = split_exact(values[a : a + CHUNK_ROWS])
+        lo = frac & _MASK
+        frac >>= np.int64(_PIECE)
+        mid = frac & _MASK
+        frac >>= np.int64(_PIECE)
+        for k, piece in enumerate((whole, frac, mid, lo)):
+            sums = np.bincount(lab, weights=piece, minlength=size)  # float64: exact below 2**53
+            if a == 0:
+                totals.append(cast("npt.NDArray[np.float64]", sums))
+            else:
+                totals[k] += sums
+    return ExactSums.from_parts(*totals)
 
 
 def total(values: npt.NDArray[np.float64]) -> float:
