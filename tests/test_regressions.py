@@ -109,3 +109,23 @@ def test_a_blank_id_is_missing_in_small_and_large_events() -> None:
         ids[n // 2] = "  \t"
         with pytest.raises(ch.EventsError, match=f"row {n // 2}, column 'offender_id'"):
             ch.Events(offender_id=ids, offence_code=np.full(n, "A"), date=np.full(n, "2020-01-01"))
+
+
+def test_top_equals_score_top_for_harms_near_the_exact_sums_grid() -> None:
+    """Harms of ~1e-19 days: contributions are rounded to 2**-62 days before exact summation,
+    so a bucket's float sum can be below the exact harm of an offender in it; ch.top must
+    still keep that bucket (it pruned offender 'a' before)."""
+    scheme = ch.WeightScheme.from_mapping(
+        {"H": 4.3e-19, "G": 1.1e-19, "Z": 0.0}, name="tiny", unit="days"
+    )
+    ids = [f"h{i:02d}" for i in range(20)] + ["a", "a"] + [f"z{i}" for i in range(50)]
+    codes = ["H"] * 20 + ["G", "G"] + ["Z"] * 50
+    events = ch.Events(
+        offender_id=np.array(ids),
+        offence_code=np.array(codes),
+        date=np.full(len(ids), np.datetime64("2023-01-01")),
+    )
+    for n in (1, 2, 5):
+        assert ch.top(events, scheme, n=n, as_of="2023-07-18") == ch.score(
+            events, scheme, as_of="2023-07-18"
+        ).top(n)

@@ -175,8 +175,11 @@ def top_with(events: Events, options: ScoringOptions, n: int) -> Ranking:
     for sums, _ in results[1:]:
         bucket_harm += sums
     report = p.report(np.sum([s for _, s in results], axis=0))
-    # the sums above and the offenders' harm add in different orders: allow for rounding
+    # the sums above and the offenders' harm add in different orders: allow for rounding, and
+    # for the exact sums' grid (each row's contribution rounded to 2**-62 days: at most 2**-63
+    # days a row, which only matters for harms of about 1e-18 days or less)
     slack = 1.0 - 4.0 * rows_total * np.finfo(np.float64).eps
+    grid = rows_total * 2.0**-63
     # 1. exact harm of the offenders in the heaviest buckets: a lower bound on the n-th best.
     # Each positive bucket holds at least one positive offender, so a few more than n buckets
     # usually suffice; their rows are all that gets grouped by offender.
@@ -195,7 +198,7 @@ def top_with(events: Events, options: ScoringOptions, n: int) -> Ranking:
     if bound <= 0.0:
         return _score_plan(p).top(n)  # fewer than n offenders with positive harm
     # 2. every bucket whose sum reaches the bound may hold a top-n offender: include them all
-    reach = bucket_harm >= bound * slack
+    reach = bucket_harm + grid >= bound * slack
     if (reach & ~chosen).any():
         exact = _exact(p, bucket, chosen | reach)
         assert exact is not None

@@ -82,7 +82,8 @@ def sweep_candidates(
         high_t = np.max([padded[s] for s in block], axis=0)
         low = np.bincount(label, weights=w * low_t[slot], minlength=size)
         high = np.bincount(label, weights=w * high_t[slot], minlength=size)
-        cand = top_candidates(low * (1 - _MARGIN), high * (1 + _MARGIN), n)
+        grid = label.size * 2.0**-63  # each exact sum's rows are rounded to 2**-62 days
+        cand = top_candidates(low * (1 - _MARGIN) - grid, high * (1 + _MARGIN) + grid, n)
         if cand.size == size or cand.size == 0:
             rows = np.arange(label.size, dtype=np.intp)
             sub, groups = label, np.arange(size, dtype=np.intp)
