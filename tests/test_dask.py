@@ -115,6 +115,7 @@ def test_the_module_docstring_example_runs(client: Any, tmp_path: Path) -> None:
     assert runner.summarize(verbose=False).failed == 0
     scores = test.globs["scores"]
     decay = ch.get_decay("exponential", half_life_days=365)
-    plain = ch.Events(events.offender_id, events.code_strings(), events.date)  # the columns read
-    want = ch.score(plain, "cchi-2020", as_of="2023-07-18", window_days=1826, decay=decay)
+    read = ch.read_parquet(tmp_path / "part-0.parquet")  # victim ids too, as score_dask reads
+    want = ch.score(read, "cchi-2020", as_of="2023-07-18", window_days=1826, decay=decay)
+    assert want.victims is not None
     assert_scores_equal(scores, want)

@@ -185,6 +185,15 @@ class Registry:
     def unregister(self, plugin: object | str) -> None:
         """Remove a plugin registered earlier (by object or by name)."""
         with self._lock:
+            registered = (
+                self.manager.has_plugin(plugin)
+                if isinstance(plugin, str)
+                else self.manager.is_registered(plugin)
+            )
+            if not registered:
+                shown = plugin if isinstance(plugin, str) else type(plugin).__name__
+                msg = f"no crimeharm plugin {shown!r} is registered; nothing to unregister"
+                raise UnknownNameError(msg)
             if isinstance(plugin, str):
                 self.manager.unregister(name=plugin)
             else:
@@ -267,7 +276,16 @@ class Registry:
     def get_kernel(self, name: str) -> Any:
         """A kernel by name, built by its provider's factory."""
         entry = _lookup(self.kernels(), name, "kernel")
-        kernel = entry.provider.factory()
+        try:
+            kernel = entry.provider.factory()
+        except CrimeHarmError:
+            raise
+        except (Exception, SystemExit) as exc:
+            msg = (
+                f"crimeharm plugin {entry.plugin!r}: kernel {name!r} failed to build: "
+                f"{type(exc).__name__}: {exc}"
+            )
+            raise PluginError(msg) from exc
         methods = ("group", "totals", "sums", "aggregate")
         if not all(callable(getattr(kernel, m, None)) for m in methods):
             msg = (

@@ -25,7 +25,9 @@ column's canonical bytes:
 
 Offence codes are fingerprinted as strings, whether stored as strings or as categories, so the
 same events give the same fingerprint either way. Row order matters (it can change the last bits
-of a float sum). Extra columns and ``crime_id`` do not affect scores and are not fingerprinted.
+of a float sum). Extra columns and ``crime_id`` do not affect scores and are not fingerprinted,
+except the column a result is grouped by (``by``), which is hashed last (integers, floats,
+dates or text, as above).
 """
 
 from __future__ import annotations
@@ -93,6 +95,9 @@ def _column_bytes(h: Any, name: str, values: npt.NDArray[Any]) -> None:
     elif values.dtype.kind == "U":
         kind = "str"
         payload = None
+    elif values.dtype.kind == "f":  # a carried numeric grouping key
+        kind = "float64"
+        payload = values.astype("<f8").tobytes()
     else:
         msg = f"cannot fingerprint column {name!r} of dtype {values.dtype}"
         raise ParameterError(msg)
@@ -103,14 +108,20 @@ def _column_bytes(h: Any, name: str, values: npt.NDArray[Any]) -> None:
         h.update(payload)
 
 
-def fingerprint_events(events: Events) -> str:
-    """sha256 hex digest of the columns that scoring reads (see the module notes)."""
+def fingerprint_events(events: Events, by: str = "offender_id") -> str:
+    """sha256 hex digest of the columns that scoring reads (see the module notes).
+
+    With ``by`` naming another column (a crime id, a borough), that column is read too and is
+    hashed after the others.
+    """
     h = hashlib.sha256(f"{FINGERPRINT_METHOD}\n".encode())
     _column_bytes(h, "offender_id", events.offender_id)
     _column_bytes(h, "offence_code", events.code_strings())
     _column_bytes(h, "date", events.date)
     if events.victim_id is not None:
         _column_bytes(h, "victim_id", events.victim_id)
+    if by not in ("offender_id", "victim_id") and by in events.column_names:
+        _column_bytes(h, by, np.asarray(events[by]))
     return h.hexdigest()
 
 
@@ -221,7 +232,7 @@ class Manifest:
             on_unknown=p.on_unknown,
             fallback_weight=p.fallback_weight,
             input_rows=len(events),
-            input_fingerprint=fingerprint_events(events),
+            input_fingerprint=fingerprint_events(events, result.params.by),
             report=result.report.to_dict(),
             result_kind="scores" if isinstance(result, Scores) else "ranking",
             result_rows=len(result),
@@ -241,7 +252,8 @@ class Manifest:
     def verify(self, events: Events) -> bool:
         """True iff ``events`` have the recorded row count and fingerprint."""
         return (
-            len(events) == self.input_rows and fingerprint_events(events) == self.input_fingerprint
+            len(events) == self.input_rows
+            and fingerprint_events(events, self.by) == self.input_fingerprint
         )
 
     def matches(self, result: Scores | Ranking) -> bool:
@@ -433,7 +445,11 @@ class Manifest:
         if missing:
             msg = f"{where}: missing field {missing[0]!r}"
             raise DataError(msg, source=source, column=missing[0])
-        return cls(**data)
+        try:
+            return cls(**data)
+        except (TypeError, ValueError, AttributeError) as exc:  # a field of the wrong kind
+            msg = f"{where}: a field has a value of the wrong kind ({exc})"
+            raise DataError(msg, source=source) from exc
 
     def write(self, path: str | Path) -> Path:
         """Write the JSON to ``path`` (UTF-8, atomically: temporary file + rename); the path."""
@@ -539,11 +555,13 @@ def where_value(events: Events, column: str, text: str) -> Any:
             return int(text)
         if kind == "f":
             return float(text)
-        if kind == "M":
-            day = np.datetime64(text, "D")
-            if np.isnat(day):
-                raise ValueError(text)
-            return day
+        if kind == "M":  # a whole calendar date, as as_of is: "2023" is no day
+            from ..core.parameters import check_as_of
+
+            try:
+                return check_as_of(text.strip())
+            except ParameterError:
+                raise ValueError(text) from None
         if kind == "b":
             return text.strip().lower() in ("1", "true", "yes", "y", "t")
     except ValueError:

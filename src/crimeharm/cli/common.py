@@ -577,16 +577,6 @@ def where_mask_of(events: Events, where: dict[str, list[Any]]) -> Any:
     return where_mask(events, where)
 
 
-def typed_value(events: Events, column: str, value: str, item: str) -> Any:
-    """``value`` typed as ``column`` holds it (see ``where_value``)."""
-    from ..audit.manifest import where_value
-
-    try:
-        return where_value(events, column, value)
-    except ParameterError as exc:
-        raise InputError(f"--{exc}") from None
-
-
 def reading_record(args: argparse.Namespace) -> dict[str, Any]:
     """How the events file was read, for the manifest: path, format and reader options."""
     kind = input_kind(Path(args.events))

@@ -73,8 +73,12 @@ def _as_ids(values: Any) -> npt.NDArray[Any]:
         whole = np.isfinite(arr) & (arr == np.round(arr))
         if not whole.all():
             i = int(np.argmin(whole))
-            msg = f"'offender_id' at row {i} must be an integer or a string (got {arr[i]!r})"
-            raise EventsError(msg, row=i, column="offender_id", value=arr[i])
+            # the value is an id: name its row and kind, never the value itself
+            msg = (
+                f"'offender_id' at row {i} must be an integer or a string (got a number with a "
+                "fraction, or NaN/inf)"
+            )
+            raise EventsError(msg, row=i, column="offender_id")
         return arr.astype(np.int64)
     if arr.dtype.kind in "OS":
         return _as_strings(arr, "offender_id")
@@ -95,8 +99,9 @@ def _as_strings(arr: npt.NDArray[Any], column: str) -> npt.NDArray[np.str_]:
         bad = np.flatnonzero([not isinstance(v, str) for v in arr])
         if bad.size:
             i = int(bad[0])
-            msg = f"'{column}' at row {i} must be a string (got {arr[i]!r}; {bad.size} such rows)"
-            raise EventsError(msg, row=i, column=column, value=arr[i], count=bad.size)
+            kind = type(arr[i]).__name__  # an id's type, never its value (ids are personal data)
+            msg = f"'{column}' at row {i} must be a string (got a {kind}; {bad.size:,} such rows)"
+            raise EventsError(msg, row=i, column=column, count=bad.size)
         return arr.astype(np.str_) if arr.size else np.empty(0, dtype="<U1")
     return arr.astype(np.str_)
 

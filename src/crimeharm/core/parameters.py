@@ -150,11 +150,20 @@ def resolve_decay(decay: Decay | str | None) -> Decay:
     return given
 
 
+#: Names a grouping key may not take: the event fields that are not keys, and the result
+#: columns the key column would overwrite.
+_NOT_KEYS = (
+    *("offence_code", "date"),
+    *("rank", "harm", "n_events", "first_date", "last_date", "victims"),
+)
+
+
 def _check_by(value: Any) -> str:
-    if not isinstance(value, str) or not value or value in ("offence_code", "date"):
+    if not isinstance(value, str) or not value or value in _NOT_KEYS:
         msg = (
             "by must name the column to group by: 'offender_id', 'victim_id', 'crime_id' or "
-            f"a carried column (got {value!r})"
+            f"a carried column other than {', '.join(repr(k) for k in _NOT_KEYS)} "
+            f"(got {value!r})"
         )
         raise ParameterError(msg)
     return value

@@ -54,11 +54,19 @@ def _frame(data: Any, columns: Mapping[str, str], by: str) -> Any:
     """A dask DataFrame from a dask/pandas frame, or from a Parquet file or directory path."""
     dd = require("dask.dataframe", "dask")
     if isinstance(data, (str, Path)):
+        frame = dd.read_parquet(str(data))  # the schema only: columns are read when computed
         wanted = [columns.get(f, f) for f in ("offender_id", "offence_code", "date")]
         wanted += [columns[f] for f in ("victim_id", "crime_id") if f in columns]
+        # victim and crime ids are read wherever the file has them, as read_parquet reads them
+        wanted += [f for f in ("victim_id", "crime_id") if f not in columns and f in frame.columns]
         if by not in _FIELDS or (by != "offender_id" and by not in columns):
             wanted.append(by)
-        return dd.read_parquet(str(data), columns=wanted)
+        wanted = list(dict.fromkeys(wanted))
+        absent = [c for c in wanted if c not in frame.columns]
+        if absent:
+            msg = f"{data}: no column {absent[0]!r}; columns: {', '.join(map(str, frame.columns))}"
+            raise ParameterError(msg)
+        return frame[wanted]
     if hasattr(data, "to_delayed") and hasattr(data, "npartitions"):
         return data
     module = type(data).__module__.split(".")[0]
