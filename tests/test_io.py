@@ -430,3 +430,33 @@ def test_parquet_chunks_agree_on_victim_id_type(tmp_path: Path) -> None:
     assert whole == chio.read_parquet(path)
     with pytest.raises(ch.EventsError, match="earlier chunks read victim_id as integers"):
         list(chio.iter_parquet(path, chunk_rows=2))
+
+
+def test_parquet_text_ids_and_carried_text_read_as_the_arrow_table_is(tmp_path: Path) -> None:
+    """Text ids read as plain strings and carried text read as dictionaries (several row
+    groups) give the same events as the in-memory table and a chunked read."""
+    offenders = ["P-0000001", " P-0000002", "P-0000001 ", "P-0000003", "P-0000002"] * 4
+    victims = ["V-01", None, "V-02\t", "V-03", "V-01"] * 4
+    table = pa.table(
+        {
+            "crime_id": [f"C-{k:04d}" for k in range(20)],
+            "offender_id": offenders,
+            "victim_id": victims,
+            "offence_code": ["008/01", "105/01"] * 10,
+            "date": pa.array([19000 + k for k in range(20)], pa.date32()),
+            "borough": ["Hackney", None, "Camden", " Barnet", "Hackney"] * 4,
+        }
+    )
+    path = tmp_path / "events.parquet"
+    pq.write_table(table, path, row_group_size=6)
+    with pytest.warns(chio.IdMergeWarning):
+        events = chio.read_parquet(path, carry=["borough"])
+    with pytest.warns(chio.IdMergeWarning):
+        want = chio.events_from_arrow(table, carry=["borough"])
+    assert events.offender_id.tolist() == [o.strip() for o in offenders]
+    assert events.victim_id is not None
+    assert events.victim_id.tolist() == [(v or "").strip() for v in victims]
+    assert events.columns["borough"].tolist() == ["Hackney", "", "Camden", " Barnet", "Hackney"] * 4
+    assert events == want
+    with pytest.warns(chio.IdMergeWarning):
+        assert events == chio.read_parquet(path, carry=["borough"], chunk_rows=7)

@@ -440,6 +440,32 @@ def test_arrow_text_becomes_the_same_numpy_text(values: list[str], skip: int) ->
     assert got.tolist() == values
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(alphabet="Pp-019 \t\x1f\x85é", min_size=3, max_size=3), max_size=30))
+def test_ids_of_one_length_become_the_same_numpy_text(values: list[str]) -> None:
+    """Values all of one length skip the padding step and give the same text."""
+    from crimeharm.io import ids
+
+    got = ids._unicode(pa.array(values, type=pa.string()), sentinel=True)
+    assert got.tolist() == [*values, ""]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet="AZ~! \t\x1c\x7f\x85\xa0é\u3000", max_size=4), max_size=8))
+def test_nothing_to_trim_only_when_strip_changes_nothing(values: list[str]) -> None:
+    """The byte check that skips trimming never skips a value that has something to trim."""
+    from crimeharm.io import ids
+
+    if ids._plain_ascii_ends(pa.array(values, type=pa.string())):
+        assert [v.strip() for v in values] == values
+    table = ids.id_table_from_arrow(pa.array(values, type=pa.string()))
+    python = ids.id_table_from_values(values)
+    assert table.missing.tolist() == python.missing.tolist()
+    assert table.merged == python.merged
+    keep = ~table.control
+    assert table.text[keep].tolist() == python.text[keep].tolist()
+
+
 ANY_ID = st.one_of(
     st.text(max_size=7),
     st.sampled_from(["", " ", "NULL", "n/a", " NA ", "None", "#N/A", "7", "-0", "A\x00", "\x85x"]),

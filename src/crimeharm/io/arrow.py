@@ -160,7 +160,15 @@ def _prefetch_ids(columns: dict[str, Column]) -> None:
     if len(factors) < 2 or len(factors[0].dictionary) < _PARALLEL_ROWS:
         return
     with ThreadPoolExecutor(max_workers=len(factors)) as pool:
-        list(pool.map(lambda column: column.id_table(), factors))
+        list(pool.map(_prefetch_one, factors))
+
+
+def _prefetch_one(column: _Factor) -> None:
+    """The id policy on one column, and its text unless every id is an integer (then the
+    text is never needed)."""
+    table = column.id_table()
+    if not table.exact_int[:-1].all():
+        _ = table.text
 
 
 def _owned_columns(

@@ -147,9 +147,12 @@ def _unicode(strings: Any, *, sentinel: bool = False) -> npt.NDArray[np.str_]:
         text = np.asarray(values.astype(np.str_))
         return np.append(text, np.array([""], dtype=text.dtype)) if sentinel else text
     # every value padded with NUL to one width (numpy's unicode layout ends a shorter value
-    # with NULs), then each byte widened to a UCS-4 code unit in one pass
-    padded = pc.utf8_rpad(strings, width=width, padding="\x00")
-    _, cells = _layout(padded)
+    # with NULs), then each byte widened to a UCS-4 code unit in one pass; values all of one
+    # length (the usual id such as "P-0012345") are already laid out so
+    if int(lengths.min()) == width:
+        cells = data
+    else:
+        _, cells = _layout(pc.utf8_rpad(strings, width=width, padding="\x00"))
     out = np.empty(n + extra, dtype=f"<U{width}")  # UCS-4: a code unit per ASCII byte
     out.view(np.uint32).reshape(n + extra, width)[:n] = cells.reshape(n, width)
     if sentinel:
@@ -235,6 +238,20 @@ def _no_leading_zero(strings: Any) -> bool:
     return not bool((zero_lead | minus_zero).any())
 
 
+def _plain_ascii_ends(strings: Any) -> bool:
+    """Whether every non-empty value of an Arrow string array (no nulls) starts and ends with
+    a visible ASCII character (``!`` to ``~``), so trimming whitespace would change nothing:
+    read from the array's offsets, two bytes per value."""
+    offsets, data = _layout(strings)
+    if data.size == 0:
+        return True
+    base = offsets[:-1] - offsets[0]
+    lengths = np.diff(offsets)
+    full = lengths > 0
+    ends = np.concatenate([data[base[full]], data[base[full] + lengths[full] - 1]])
+    return bool(((ends >= 0x21) & (ends <= 0x7E)).all())
+
+
 def id_table_from_arrow(dictionary: Any) -> IdTable:
     """The policy on an Arrow array of values (strings; others go through Python values).
 
@@ -266,13 +283,15 @@ def id_table_from_arrow(dictionary: Any) -> IdTable:
             0,
         )
     raw = dictionary.fill_null("") if dictionary.null_count else dictionary
-    trimmed = pc.utf8_trim_whitespace(raw)
+    if _plain_ascii_ends(raw):  # nothing to trim: the values are their own trimmed text
+        trimmed, changed = raw, False
+    else:
+        trimmed = pc.utf8_trim_whitespace(raw)
+        changed = not pc.all(pc.equal(trimmed, raw)).as_py()
     ascii_only = bool(pc.all(pc.string_is_ascii(trimmed)).as_py() is not False)
-    changed = False
     if not ascii_only:
         trimmed = pc.utf8_normalize(trimmed, form="NFC")
         changed = True
-    changed = changed or not pc.all(pc.equal(trimmed, raw)).as_py()
     n = len(trimmed)
     offsets, data = _layout(trimmed)
     lengths = np.diff(offsets)

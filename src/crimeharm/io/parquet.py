@@ -16,6 +16,7 @@ from .arrow import (
     _raw_from_arrow,
 )
 from .chunks import (
+    _ID_FIELDS,
     Column,
     _chunk_rows,
     _empty_raw,
@@ -56,9 +57,12 @@ def _parquet_raws(path: str | Path, opts: ReadOptions, chunk_rows: int | None) -
         # int96 timestamps (Spark, Hive, Impala) at ms: years beyond 2262 do not wrap around
         pf = pq.ParquetFile(str(path), coerce_int96_timestamp_unit="ms")
         layout = _layout(pf.schema_arrow.names, opts, source)
+        # codes and carried text (few distinct values) are read as dictionaries; id columns
+        # (mostly distinct: hashing them costs more than it saves) are read as plain strings
+        id_columns = {i for f, i in layout.fields.items() if f in _ID_FIELDS}
         text = [
             pf.schema_arrow.names[i]
-            for i in layout.fields.values()
+            for i in sorted({*layout.fields.values(), *layout.carried.values()} - id_columns)
             if pa.types.is_string(pf.schema_arrow.field(i).type)
             or pa.types.is_large_string(pf.schema_arrow.field(i).type)
         ]
