@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -222,3 +223,32 @@ def test_id_type_str_keeps_typed_integer_ids_as_text(tmp_path: Path) -> None:
     assert chio.read_parquet(path, id_type="str").offender_id.tolist() == ["1", "2"]
     csv_path = write(tmp_path, rows(3))
     assert chio.read_csv(csv_path, id_type="str").offender_id.tolist() == ["1", "2", "3"]
+
+
+def test_text_id_columns_too_big_for_one_string_array_are_factored_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ids over 2 GiB cannot share one array of 32-bit offsets: they take the dictionary path,
+    which must read the same events (forced here with a tiny limit)."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    from crimeharm.io import arrow
+
+    table = pa.table(
+        {
+            "offender_id": ["P-2", "P-1", " P-1", None, "P-3"],
+            "offence_code": ["105/01"] * 5,
+            "date": pa.array([date(2023, 1, d) for d in range(1, 6)]),
+            "victim_id": ["V-1", "V-2", "V-1", "V-9", ""],
+        }
+    )
+    path = tmp_path / "ids.parquet"
+    pq.write_table(table, path, row_group_size=2)
+    whole = ch.read_parquet(path, on_error="skip")
+    monkeypatch.setattr(arrow, "_ONE_STRING_ARRAY", 1)
+    factored = ch.read_parquet(path, on_error="skip")
+    assert factored.offender_id.tolist() == whole.offender_id.tolist()
+    assert factored.victim_id is not None
+    assert whole.victim_id is not None
+    assert factored.victim_id.tolist() == whole.victim_id.tolist()
+    assert factored.dropped == whole.dropped

@@ -22,6 +22,10 @@ from .chunks import (
     _Raw,
 )
 
+#: Text id columns up to this size are read as one string array (32-bit offsets); larger ones
+#: are factored by Arrow's dictionary encoding, chunk by chunk.
+_ONE_STRING_ARRAY = 2**31 - 2**24
+
 
 def _arrow_column(pa: Any, chunked: Any, field: str = "") -> Column:
     """A used column from Arrow: ints and dates as parsed, text ids as they are, else factored.
@@ -32,8 +36,14 @@ def _arrow_column(pa: Any, chunked: Any, field: str = "") -> Column:
     import pyarrow.compute as pc
 
     kind = chunked.type
-    if field in _ID_FIELDS and (
-        pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)
+    if (
+        field in _ID_FIELDS
+        and (
+            pa.types.is_string(kind)
+            or pa.types.is_large_string(kind)
+            or pa.types.is_string_view(kind)
+        )
+        and chunked.nbytes < _ONE_STRING_ARRAY  # one array of 32-bit offsets holds them all
     ):
         values = chunked.combine_chunks() if chunked.num_chunks != 1 else chunked.chunk(0)
         if not pa.types.is_string(values.type):
