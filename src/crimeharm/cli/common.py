@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 import crimeharm as ch
 
-from ..core.filters import FILTERED_OUT
 from ..errors import CrimeHarmError, EventsError, ParameterError, ParameterTypeError
 from ..io import write as _output
 from ..kernels.summation import MAX_WEIGHT, WEIGHT_RULE
@@ -540,12 +539,13 @@ def filters_of(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def select(events: Events, args: argparse.Namespace, scheme: ch.WeightScheme) -> Events:
-    from ..audit.manifest import where_value
+    """The events the run scores: the manifest's own filter rule (``select_events``), with the
+    command line's wording for bad --where values and a warning when --where matches nothing."""
+    from ..audit.manifest import select_events, where_value
 
     check_conflicts_applied(args, scheme)
-    filters = filters_of(args)
-    where: dict[str, list[Any]] = {}
-    for column, values in filters.get("where", {}).items():
+    where = filters_of(args).get("where", {})
+    for column, values in where.items():
         if column not in events.column_names:
             msg = (
                 f"--where {column}=...: the events have no column {column!r}; "
@@ -553,28 +553,17 @@ def select(events: Events, args: argparse.Namespace, scheme: ch.WeightScheme) ->
             )
             raise InputError(msg)
         try:
-            where[column] = [where_value(events, column, v) for v in values]
+            for value in values:
+                where_value(events, column, value)
         except ParameterError as exc:
             raise InputError(f"--{exc}") from None
     if where:
-        mask = where_mask_of(events, where)
-        if not mask.any() and len(events):
-            items = " ".join(f"--where {c}={v}" for c, vs in filters["where"].items() for v in vs)
+        selected = select_events(events, scheme, where=where)
+        if not len(selected) and len(events):
+            items = " ".join(f"--where {c}={v}" for c, vs in where.items() for v in vs)
             sys.stderr.write(f"{PROG}: warning: {items} matches none of the {len(events):,} rows\n")
-        events = events.take(mask, reason=FILTERED_OUT)
-    if args.group is None and args.code is None:
-        return events
-    return events.select(scheme=scheme, groups=args.group, codes=args.code)
-
-
-def where_mask_of(events: Events, where: dict[str, list[Any]]) -> Any:
-    """Rows whose columns hold one of the accepted values (values already typed).
-
-    Text is compared as given: casting 'Female' to a one-character column would make it 'F'.
-    """
-    from ..core.filters import where_mask
-
-    return where_mask(events, where)
+        events = selected
+    return select_events(events, scheme, groups=args.group, codes=args.code)
 
 
 def reading_record(args: argparse.Namespace) -> dict[str, Any]:

@@ -21,7 +21,6 @@ from ..core.parameters import ScoringOptions
 from ..core.results import Ranking, ScoreParams, Scores
 from ..core.schemes import WeightScheme
 from ..errors import DataError, ParameterError, UnknownKeyError
-from ..kernels.summation import total
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -159,7 +158,7 @@ class Explanation:
         n = int(rest.sum())
         if n == 0:
             return ""
-        part = total(self.contribution[rest])
+        part = sequential_sum(self.contribution[rest])
         share = part / self.harm if self.harm > 0 else 0.0
         unit = f" {self.unit}" if self.unit else ""
         which = "more counted" if shown.size else "counted"
