@@ -1,6 +1,8 @@
 """CSV files: pyarrow's parser over memory-mapped blocks, the csv module for the exact slow path.
 
-Bytes come from ``.sources`` (plain, compressed, stdin, pipes). A block pyarrow reads cleanly
+Bytes come from ``.sources`` (plain, compressed, stdin, pipes). With ``crimeharm[fast]`` a large
+file's plain lines are read by the compiled tokenizer (``.compiled``); from a line it declines,
+a run of lines (64 Ki, doubling at each decline) goes to pyarrow. A block pyarrow reads cleanly
 is parsed in pieces of 32 MiB; a block it cannot read is split (a million rows, 64 Ki, 4 Ki)
 until only a small piece around the bad line goes to the standard-library engine, which names
 the exact line. Without pyarrow the standard-library engine reads everything (and says how to
@@ -72,9 +74,47 @@ def _pyarrow(opts: ReadOptions) -> Any | None:
         require("pyarrow.csv", "arrow")
         return require("pyarrow", "arrow")
     except MissingDependencyError:
-        if opts.engine == "pyarrow":
+        if opts.engine in ("pyarrow", "numba"):
             raise
         return None
+
+
+#: Bytes of CSV from which ``engine="auto"`` uses the compiled tokenizer (``.compiled``) when
+#: numba is installed: below, importing numba and loading the tokenizer's cached machine code
+#: (about 0.35 s once per process) costs more than it saves (about 1 ms a MB;
+#: docs/performance.md).
+COMPILED_MIN_BYTES = 384 << 20
+#: The same once the tokenizer is loaded in this process (its cost is paid).
+COMPILED_WARM_MIN_BYTES = 4 << 20
+
+
+def _tokenizer(opts: ReadOptions, size: int) -> Any | None:
+    """The compiled tokenizer module for ``size`` bytes of CSV, or None for pyarrow's parser.
+
+    ``engine="numba"`` always (it needs ``crimeharm[fast]``); ``"auto"`` from
+    ``COMPILED_MIN_BYTES`` (``COMPILED_WARM_MIN_BYTES`` once loaded) unless
+    ``$CRIMEHARM_KERNEL`` is ``numpy`` (the reference everywhere).
+    """
+    import os
+    import sys
+
+    from ..kernels import KERNEL_ENV_VAR, compiled_available
+
+    if opts.engine == "numba":
+        if not compiled_available():
+            msg = "engine='numba' needs numba: pip install 'crimeharm[fast]'"
+            raise MissingDependencyError(msg)
+    elif opts.engine != "auto" or os.environ.get(KERNEL_ENV_VAR, "").strip() == "numpy":
+        return None
+    else:
+        loaded = f"{__package__}.compiled" in sys.modules
+        if size < (COMPILED_WARM_MIN_BYTES if loaded else COMPILED_MIN_BYTES):
+            return None
+        if not compiled_available():
+            return None
+    from . import compiled
+
+    return compiled
 
 
 @attrs.frozen
@@ -279,10 +319,26 @@ def _segment_raws(
     rows = chunk_rows or (_FALLBACK_ROWS if pa is None else stop)  # stop >= rows
     pending = [(b, rows) for b in _blocks(data, start, stop, rows, opts.delimiter)]
     pending.reverse()
+    tokenizer = None if pa is None else _tokenizer(opts, stop - start)
+    run = _DECLINED_ROWS
     while pending:
         block, size = pending.pop()
         parsed = None
-        if pa is not None:
+        if tokenizer is not None and size > 0:  # size < 0: a run the tokenizer declined
+            read = tokenizer.read_block(
+                block.data, block.start, block.end, line, layout, opts, source
+            )
+            if isinstance(read, int):  # not plain from ``read``: a run of lines to pyarrow
+                # (declined at once, or a chunk of iter_csv: pyarrow reads the whole block)
+                if chunk_rows is None and read > block.start:
+                    pending.extend(_declined(block, read, run, size, opts.delimiter))
+                    run *= 2  # lines that are not plain tend to recur: fewer, longer runs
+                    continue
+            else:
+                parsed = read
+                _release(block)
+        size = abs(size)
+        if pa is not None and parsed is None:
             parsed = _arrow_block(pa, block, line, layout, opts, state, source)
         smaller = next((r for r in _SPLIT_ROWS if r < size), None)
         if parsed is None and pa is not None and smaller is not None and chunk_rows is None:
@@ -300,6 +356,24 @@ def _segment_raws(
             raw.open_line = line + lines - 1
         yield raw, lines
         line += lines
+
+
+#: Lines from one the tokenizer declined that go to pyarrow; doubled at each decline in a file.
+_DECLINED_ROWS = 1 << 16
+
+
+def _declined(
+    block: _Block, at: int, run: int, size: int, delimiter: str
+) -> list[tuple[_Block, int]]:
+    """Pending blocks (last first) after the tokenizer declined ``block`` at the line starting
+    at ``at`` (after its first line): its plain lines before ``at`` (tokenized again), about
+    ``run`` lines from ``at`` for pyarrow (a negative size: not to be tokenized), and the rest
+    (tokenized)."""
+    data = block.data
+    stop = next(_blocks(data, at, block.end, run, delimiter)).end
+    pieces = [(_Block(data, stop, block.end), size), (_Block(data, at, stop), -run)]
+    pieces.append((_Block(data, block.start, at), size))
+    return [(b, s) for b, s in pieces if b.end > b.start]
 
 
 #: Block sizes (rows) a block pyarrow cannot parse is split into, in turn.

@@ -17,7 +17,7 @@ __all__ = ["ReadOptions"]
 
 IdType = Literal["auto", "int", "str"]
 OnError = Literal["raise", "skip"]
-Engine = Literal["auto", "pyarrow", "python"]
+Engine = Literal["auto", "numba", "pyarrow", "python"]
 
 
 def _min_date(value: Any) -> np.datetime64 | None:
@@ -74,7 +74,8 @@ class ReadOptions:
     ``id_type`` is the offender id type ("auto": int64 if every id is a plain integer).
     ``pad_codes`` rewrites Home Office codes to ``NNN/NN``. ``on_error`` is "raise" or "skip";
     ``dedupe="crime_id"`` keeps the first row of each crime reference. ``delimiter`` and
-    ``engine`` ("auto", "pyarrow", "python") apply to CSV files only.
+    ``engine`` ("auto", "numba", "pyarrow", "python"; docs/preparing-data.md) apply to CSV
+    files only.
     """
 
     offender_id: str = attrs.field(default="offender_id", validator=_name)
@@ -92,7 +93,9 @@ class ReadOptions:
     on_error: OnError = attrs.field(default="raise", validator=_choice("raise", "skip"))
     dedupe: str | None = attrs.field(default=None, validator=_choice(None, "crime_id"))
     delimiter: str = ","
-    engine: Engine = attrs.field(default="auto", validator=_choice("auto", "pyarrow", "python"))
+    engine: Engine = attrs.field(
+        default="auto", validator=_choice("auto", "numba", "pyarrow", "python")
+    )
 
     def __attrs_post_init__(self) -> None:
         if self.date_format is not None and (
