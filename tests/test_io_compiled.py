@@ -40,7 +40,10 @@ NOT_PLAIN = {
     "minus zero": "-0,008/01,2023-01-05,1,2,F",
     "a lone minus": "-,008/01,2023-01-05,1,2,F",
     "hex id": "0x1F,008/01,2023-01-05,1,2,F",
-    "19 digits": "1234567890123456789,008/01,2023-01-05,1,2,F",
+    "above int64": "9223372036854775808,008/01,2023-01-05,1,2,F",
+    "below int64": "-9223372036854775809,008/01,2023-01-05,1,2,F",
+    "smallest int64": "-9223372036854775808,008/01,2023-01-05,1,2,F",
+    "20 digits": "12345678901234567890,008/01,2023-01-05,1,2,F",
     "text id": "A17,008/01,2023-01-05,1,2,F",
     "null marker id": "NA,008/01,2023-01-05,1,2,F",
     "space in id": " 5,008/01,2023-01-05,1,2,F",
@@ -70,6 +73,9 @@ PLAIN_EDGES = {
     "every field empty": ",,,,,",
     "zero id": "0,008/01,2023-01-05,0,0,F",
     "18 digits": "123456789012345678,008/01,2023-01-05,1,2,F",
+    "19 digits": "1234567890123456789,008/01,2023-01-05,1,2,F",
+    "largest int64": "9223372036854775807,008/01,2023-01-05,1,2,F",
+    "largest int64 negated": "-9223372036854775807,008/01,2023-01-05,1,2,F",
     "leap day": "5,008/01,2024-02-29,1,2,F",
     "leap day of 2000": "5,008/01,2000-02-29,1,2,F",
     "year 1": "5,008/01,0001-01-01,1,2,F",
@@ -83,6 +89,10 @@ PLAIN_EDGES = {
     "composed code": "5,Jos\u00e9,2023-01-05,1,2,F",
     "empty carried": "5,008/01,2023-01-05,1,2,",
     "formula carried": "5,008/01,2023-01-05,1,2,=SUM(A1)",
+    "long code": "5,X12345678,2023-01-05,1,2,F",
+    "long code, other first byte": "5,Y12345678,2023-01-05,1,2,F",
+    "long code, one byte longer": "5,XY12345678,2023-01-05,1,2,F",
+    "long carried": "5,008/01,2023-01-05,1,2,Northamptonshire",
 }
 
 
@@ -152,9 +162,15 @@ def test_a_line_that_is_not_plain_is_left_to_pyarrow(tmp_path: Path, case: str) 
             assert len(ours) + sum(ours.dropped.values()) >= 19
 
 
-def test_a_last_line_without_newline_is_read(tmp_path: Path) -> None:
+def test_a_last_line_without_newline_is_left_to_pyarrow(tmp_path: Path) -> None:
     path = write(tmp_path / "e.csv", [plain(k) for k in range(30)], last_newline=False)
-    assert tokenized(path)
+    data = path.read_bytes()
+    opts = ch.ReadOptions()
+    names, body = chcsv._header(data, str(path), opts)
+    layout = _layout(names, opts, str(path))
+    last = data.rindex(b"\n") + 1
+    assert compiled.read_block(data, body, len(data), 2, layout, opts, "e.csv") == last
+    assert compiled.read_block(data, last, len(data), 31, layout, opts, "e.csv") == last
     ours, theirs = read_both(path)
     assert ours == theirs
     assert isinstance(ours, ch.Events)
@@ -238,6 +254,17 @@ def test_any_file_reads_the_same_both_ways(
     assert ours == theirs
     if isinstance(ours, ch.Events) and isinstance(theirs, ch.Events):
         assert ours.dropped == theirs.dropped
+
+
+def test_long_texts_that_end_alike_stay_distinct(tmp_path: Path) -> None:
+    codes = ["X12345678", "Y12345678", "XY12345678", "12345678", "2345678", "X12345678"]
+    lines = [f"{k},{code},2023-01-05,{k},{k},F" for k, code in enumerate(codes * 30)]
+    path = write(tmp_path / "e.csv", lines)
+    assert tokenized(path)
+    ours, theirs = read_both(path)
+    assert ours == theirs
+    assert isinstance(ours, ch.Events)
+    assert ours["offence_code"].tolist() == codes * 30
 
 
 def test_a_declined_line_costs_its_run_not_the_file(

@@ -183,6 +183,7 @@ class _Factor:
     parts: list[tuple[npt.NDArray[np.signedinteger[Any]], npt.NDArray[Any]]] | None = None
     dictionary: Any = None  # pyarrow Array of the distinct values, or None
     identity: bool = False  # index is 0, 1, 2, ...: row i is entry i (no gather needed)
+    complete: bool = False  # every entry occurs in index and no row is missing (-1)
     _ids: idpolicy.IdTable | None = None
 
     def rows(self, per_entry: npt.NDArray[Any]) -> npt.NDArray[Any]:
@@ -504,8 +505,10 @@ def _clean(raw: _Raw, opts: ReadOptions, state: _State) -> _Built | None:
         identity = np.append(np.arange(len(codes.table) - 1), -1).astype(np.int32)
         parts = [(identity, codes.index)]
     used = np.zeros(len(codes.table), dtype=bool)
+    if codes.complete:
+        used[:-1] = True
     step = 1 << 20  # bincount widens its input: a slice at a time
-    for chunk_lut, indices in parts:
+    for chunk_lut, indices in parts if not codes.complete else ():
         seen = np.zeros(chunk_lut.shape[0], dtype=np.intp)
         for at in range(0, indices.shape[0], step):
             try:

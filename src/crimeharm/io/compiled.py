@@ -2,9 +2,9 @@
 
 A block of a CSV file is read here only when every line is plain: the header's number of
 fields, no quote, no carriage return, integer ids written as their decimal text (no sign on
-zero, no leading zero, at most 18 digits) or empty (missing), ISO ``YYYY-MM-DD`` dates that
-are calendar days (or empty), and
-at most ``MAX_DISTINCT`` distinct values per text column in each thread's share. Such a block
+zero, no leading zero, within int64 but not its smallest value) or empty (missing), ISO
+``YYYY-MM-DD`` dates that are calendar days (or empty), and at most ``MAX_DISTINCT``
+distinct values per text column in each thread's share. Such a block
 gives, value for value, what pyarrow's parser and the checks of ``.csv`` give. At any other
 line the tokenizer declines, saying where that line starts: ``.csv`` tokenizes the lines
 before it and sends a run of lines from it to the pyarrow path, which names every problem.
@@ -37,6 +37,8 @@ _MIN_SHARE_BYTES = 4 << 20
 
 _SKIP, _INT, _DATE, _TEXT = 0, 1, 2, 3
 _NAT = np.iinfo(np.int64).min  # NaT as datetime64
+_INT64_MAX = np.uint64(np.iinfo(np.int64).max)
+_NOT_ISO = np.iinfo(np.int64).min + 1  # _iso_day: not a date written YYYY-MM-DD
 _NOT_SEPARATOR = b'0123456789-"\r\n'
 
 _jit = numba.njit(cache=True, nogil=True)
@@ -52,9 +54,37 @@ def _count_lines(buf, start, stop):  # type: ignore[no-untyped-def]  # pragma: n
 
 
 @_jit
-def _days(y, m, d):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    """Days since 1970-01-01 of a proleptic Gregorian date (civil-from-days, inverted)."""
-    yy = y - (1 if m <= 2 else 0)
+def _iso_day(buf, pos, stop):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """Days since 1970-01-01 of the calendar date ``YYYY-MM-DD`` at ``buf[pos:]`` (year 1 on,
+    proleptic Gregorian), or ``_NOT_ISO``."""
+    if pos + 10 > stop or buf[pos + 4] != 45 or buf[pos + 7] != 45:
+        return _NOT_ISO
+    y = np.int64(0)
+    m = np.int64(0)
+    d = np.int64(0)
+    for j in range(10):
+        if j == 4 or j == 7:
+            continue
+        b = buf[pos + j]
+        if b < 48 or b > 57:
+            return _NOT_ISO
+        if j < 4:
+            y = y * 10 + (b - 48)
+        elif j < 7:
+            m = m * 10 + (b - 48)
+        else:
+            d = d * 10 + (b - 48)
+    if y < 1 or m < 1 or m > 12 or d < 1:
+        return _NOT_ISO
+    if m == 2:
+        last = 29 if (y % 4 == 0 and y % 100 != 0) or y % 400 == 0 else 28
+    elif m == 4 or m == 6 or m == 9 or m == 11:
+        last = 30
+    else:
+        last = 31
+    if d > last:
+        return _NOT_ISO
+    yy = y - (1 if m <= 2 else 0)  # days from civil (H. Hinnant's algorithm)
     era = yy // 400
     yoe = yy - era * 400
     doy = (153 * ((m + 9) % 12) + 2) // 5 + d - 1
@@ -62,13 +92,15 @@ def _days(y, m, d):  # type: ignore[no-untyped-def]  # pragma: no cover - compil
 
 
 @_jit
-def _tokenize(buf, start, stop, sep, special, kinds, slots, at, ints, days, null, index, first, length, count, table, where):  # type: ignore[no-untyped-def]  # noqa: E501  # pragma: no cover  # fmt: skip
+def _tokenize(buf, start, stop, sep, special, kinds, slots, at, ints, days, null, index, first, length, keys, count, table, where):  # type: ignore[no-untyped-def]  # noqa: E501  # pragma: no cover  # fmt: skip
     """Tokenize the lines of ``buf[start:stop]`` into row ``at`` onwards of the outputs.
+
+    ``buf[stop - 1]`` is a line feed: every scan ends at a line's LF, so none checks ``stop``.
 
     ``kinds[c]``/``slots[c]``: what column ``c`` is and which output row it fills (``ints``,
     ``index`` by slot; ``days``); ``null`` marks empty ids (by slot) and dates (last row).
-    Text is hashed into ``table`` (open addressing, -1 empty); ``first``/``length`` hold each
-    distinct value's bytes, ``count`` how many. Returns the rows
+    Text is hashed into ``table`` (open addressing, -1 empty); ``first``/``length``/``keys``
+    hold each distinct value's bytes (``keys``: the last 8), ``count`` how many. Returns the rows
     read, or -1 where a line is not plain; ``where[0]`` is then where that line starts.
     """
     width = kinds.size
@@ -81,79 +113,57 @@ def _tokenize(buf, start, stop, sep, special, kinds, slots, at, ints, days, null
         for c in range(width):
             kind = kinds[c]
             begin = pos
-            if kind == 1 and (pos == stop or special[buf[pos]] == 1):  # empty: missing
-                ints[slots[c], row] = 0
-                null[slots[c], row] = True
-            elif kind == 2 and (pos == stop or special[buf[pos]] == 1):
-                days[row] = _NAT
-                null[-1, row] = True
-            elif kind == 1:  # an integer id, as its decimal text
-                negative = pos < stop and buf[pos] == 45
+            if kind == 1:  # an integer id, as its decimal text, or empty (missing)
+                negative = buf[pos] == 45
                 if negative:
                     pos += 1
                 digits = pos
-                value = np.int64(0)
-                while pos < stop:
-                    b = buf[pos]
-                    if b < 48 or b > 57:
+                value = np.uint64(0)  # 19 digits fit; int64 is checked below
+                while True:  # ends at the line's LF at the latest
+                    d = np.uint8(buf[pos] - np.uint8(48))
+                    if d > 9:
                         break
-                    value = value * 10 + (b - 48)
+                    value = value * np.uint64(10) + np.uint64(d)
                     pos += 1
                 n = pos - digits
-                if n == 0 or n > 18 or (buf[digits] == 48 and (n > 1 or negative)):
-                    return -1
-                ints[slots[c], row] = -value if negative else value
-                null[slots[c], row] = False
-            elif kind == 2:  # YYYY-MM-DD
-                if pos + 10 > stop or buf[pos + 4] != 45 or buf[pos + 7] != 45:
-                    return -1
-                y = np.int64(0)
-                m = np.int64(0)
-                d = np.int64(0)
-                for j in range(10):
-                    if j == 4 or j == 7:
-                        continue
-                    b = buf[pos + j]
-                    if b < 48 or b > 57:
-                        return -1
-                    if j < 4:
-                        y = y * 10 + (b - 48)
-                    elif j < 7:
-                        m = m * 10 + (b - 48)
-                    else:
-                        d = d * 10 + (b - 48)
-                if y < 1 or m < 1 or m > 12 or d < 1:
-                    return -1
-                if m == 2:
-                    leap = (y % 4 == 0 and y % 100 != 0) or y % 400 == 0
-                    last = 29 if leap else 28
-                elif m == 4 or m == 6 or m == 9 or m == 11:
-                    last = 30
+                if n == 0 and not negative and special[buf[pos]] == 1:
+                    ints[slots[c], row] = 0
+                    null[slots[c], row] = True
                 else:
-                    last = 31
-                if d > last:
+                    if n == 0 or n > 19 or (buf[digits] == 48 and (n > 1 or negative)):
+                        return -1
+                    if value > _INT64_MAX:  # (and the smallest int64: pyarrow reads it as text)
+                        return -1
+                    ints[slots[c], row] = -np.int64(value) if negative else np.int64(value)
+            elif kind == 2:  # YYYY-MM-DD, or empty (missing)
+                day = _iso_day(buf, pos, stop)
+                if day != _NOT_ISO:
+                    days[row] = day
+                    pos += 10
+                elif special[buf[pos]] == 1:
+                    days[row] = _NAT
+                    null[-1, row] = True
+                else:
                     return -1
-                days[row] = _days(y, m, d)
-                null[-1, row] = False
-                pos += 10
             elif kind == 0:  # a column not read
-                while pos < stop and special[buf[pos]] == 0:
+                while special[buf[pos]] == 0:
                     pos += 1
-                if pos < stop and special[buf[pos]] == 2:
+                if special[buf[pos]] == 2:
                     return -1
             else:  # text
-                h = np.uint64(14695981039346656037)  # FNV-1a
-                while pos < stop:
+                key = np.uint64(0)  # the last 8 bytes: the whole value up to 8 bytes long
+                while True:
                     b = buf[pos]
                     if special[b]:
                         if special[b] == 2:
                             return -1
                         break
-                    h = (h ^ np.uint64(b)) * np.uint64(1099511628211)
+                    key = (key << np.uint64(8)) | np.uint64(b)
                     pos += 1
                 s = slots[c]
                 n = pos - begin
-                i = np.int64(h & np.uint64(mask))
+                h = (key ^ np.uint64(n) ^ (key >> np.uint64(29))) * np.uint64(0xFF51AFD7ED558CCD)
+                i = np.int64((h ^ (h >> np.uint64(32))) & np.uint64(mask))
                 while True:
                     e = table[s, i]
                     if e < 0:
@@ -162,13 +172,16 @@ def _tokenize(buf, start, stop, sep, special, kinds, slots, at, ints, days, null
                             return -1
                         first[s, e] = begin
                         length[s, e] = n
+                        keys[s, e] = key
                         count[s] = e + 1
                         table[s, i] = e
                         break
-                    if length[s, e] == n:
+                    if length[s, e] == n and keys[s, e] == key:
+                        if n <= 8:  # the key is the value
+                            break
                         o = first[s, e]
                         same = True
-                        for j in range(n):
+                        for j in range(n - 8):
                             if buf[o + j] != buf[begin + j]:
                                 same = False
                                 break
@@ -176,15 +189,9 @@ def _tokenize(buf, start, stop, sep, special, kinds, slots, at, ints, days, null
                             break
                     i = (i + 1) & mask
                 index[s, row] = e
-            if c == width - 1:
-                if pos < stop:
-                    if buf[pos] != 10:
-                        return -1
-                    pos += 1
-            else:
-                if pos >= stop or buf[pos] != sep:
-                    return -1
-                pos += 1
+            if buf[pos] != (10 if c == width - 1 else sep):
+                return -1
+            pos += 1
         row += 1
     return row - at
 
@@ -243,6 +250,8 @@ def read_block(
     plan = _plan(layout, opts)
     if plan is None or stop <= start:
         return start
+    if data[stop - 1 : stop] != b"\n":  # a last line with no LF: pyarrow reads that one
+        return int(data.rfind(b"\n", start, stop)) + 1 or start
     buf = np.frombuffer(data, dtype=np.uint8)
     if stop - start > 2 * _PROBE_BYTES:
         probe = int(data.rfind(b"\n", start, start + _PROBE_BYTES)) + 1
@@ -276,13 +285,12 @@ def _tokenized(
     start, stop = shares[0][0], shares[-1][1]
     run = _run_on(len(shares))
     counts = run(lambda s: int(_count_lines(buf, s[0], s[1])), shares)
-    counts[-1] += 1 if data[stop - 1 : stop] != b"\n" else 0
     rows = sum(counts)
     n_int = int(np.count_nonzero(kinds == _INT))
     n_text = int(np.count_nonzero(kinds == _TEXT))
     ints = np.empty((n_int, rows), dtype=np.int64)
     days = np.empty(rows, dtype=np.int64)
-    null = np.empty((n_int + 1, rows), dtype=np.bool_)
+    null = np.zeros((n_int + 1, rows), dtype=np.bool_)  # pages untouched until a value is missing
     index = np.empty((n_text, rows), dtype=np.int32)
     offsets = np.cumsum([0, *counts[:-1]]).tolist()
     sep = np.uint8(ord(delimiter))
@@ -293,12 +301,13 @@ def _tokenized(
     def tokenize(k: int) -> tuple[int, Any, Any, Any, int]:
         first_at = np.empty((n_text, MAX_DISTINCT), dtype=np.int64)
         length = np.empty((n_text, MAX_DISTINCT), dtype=np.int64)
+        keys = np.empty((n_text, MAX_DISTINCT), dtype=np.uint64)
         count = np.zeros(n_text, dtype=np.int64)
         table = np.full((n_text, 2 * MAX_DISTINCT), -1, dtype=np.int32)
         where = np.full(1, stop, dtype=np.int64)
         a, b = shares[k]
         got = _tokenize(buf, a, b, sep, special, kinds, slots, offsets[k], ints, days, null,
-                        index, first_at, length, count, table, where)  # fmt: skip
+                        index, first_at, length, keys, count, table, where)  # fmt: skip
         return int(got), first_at, length, count, int(where[0])
 
     results = run(tokenize, list(range(len(shares))))
@@ -313,7 +322,7 @@ def _tokenized(
 
 def _run_on(parts: int) -> Any:
     def run(fn: Any, items: list[Any]) -> list[Any]:
-        if parts == 1:
+        if parts <= 1:
             return [fn(x) for x in items]
         return list(pool(parts).map(fn, items))
 
@@ -330,6 +339,7 @@ def _texts(
     """Each text column's distinct values (UTF-8; None if some are not), with ``index``
     renumbered in place from each share's own numbering to one over the whole block."""
     texts: list[list[str]] = []
+    renumber: list[tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]] = []
     for s in range(n_text):
         seen: dict[str, int] = {}
         for k, (got, first_at, length, count, _) in enumerate(results):
@@ -342,10 +352,17 @@ def _texts(
                     return None
                 lut[e] = seen.setdefault(value, len(seen))
             if k and not np.array_equal(lut, np.arange(lut.size)):
-                part = index[s, offsets[k] : offsets[k] + got]
-                np.take(lut, part, out=part)
+                renumber.append((index[s, offsets[k] : offsets[k] + got], lut))
         texts.append(list(seen))
+    _run_on(len(renumber))(lambda a: _renumber(*a), renumber)
     return texts
+
+
+@_jit
+def _renumber(part, lut):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """``part[:] = lut[part]``, in place."""
+    for i in range(part.size):
+        part[i] = lut[part[i]]
 
 
 def _raw(
@@ -373,7 +390,8 @@ def _raw(
         elif kinds[i] == _DATE:
             columns[field] = _Ints(days.view("datetime64[D]"), null[-1])
         else:
-            columns[field] = _Factor(index[s], None, dictionary=pa.array(texts[s], pa.string()))
+            values = pa.array(texts[s], pa.string())
+            columns[field] = _Factor(index[s], None, dictionary=values, complete=True)
     carried: dict[str, npt.NDArray[Any]] = {}
     for name, i in layout.carried.items():
         s = int(slots[i])

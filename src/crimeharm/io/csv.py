@@ -336,7 +336,8 @@ def _segment_raws(
                     continue
             else:
                 parsed = read
-                _release(block)
+                if chunk_rows is not None:  # bounded memory: else the file is unmapped next
+                    _release(block)
         size = abs(size)
         if pa is not None and parsed is None:
             parsed = _arrow_block(pa, block, line, layout, opts, state, source)
