@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from .arrays import numpy_of, numpy_strings
 from .chunks import (
     _ID_FIELDS,
     Column,
@@ -50,11 +51,11 @@ def _arrow_column(pa: Any, chunked: Any, field: str = "") -> Column:
             values = values.cast(pa.string())
         index = np.arange(len(values), dtype=np.int64)
         if values.null_count:
-            index[np.asarray(values.is_null().to_numpy(zero_copy_only=False), dtype=bool)] = -1
+            index[np.asarray(numpy_of(values.is_null()), dtype=bool)] = -1
         return _Factor(index, None, dictionary=values, identity=not values.null_count)
     if pa.types.is_integer(kind):
         null = _arrow_nulls(chunked)
-        values = chunked.fill_null(0).to_numpy() if chunked.null_count else chunked.to_numpy()
+        values = numpy_of(chunked.fill_null(0) if chunked.null_count else chunked)
         return _Ints(np.asarray(values).astype(np.int64, copy=False), null)
     if pa.types.is_date(kind) or pa.types.is_timestamp(kind):
         null = _arrow_nulls(chunked)
@@ -62,7 +63,7 @@ def _arrow_column(pa: Any, chunked: Any, field: str = "") -> Column:
             chunked = pc.local_timestamp(chunked)  # the wall-clock day where it happened
         if pa.types.is_date(kind):
             chunked = chunked.cast(pa.date32())
-            values = chunked.fill_null(0).to_numpy() if chunked.null_count else chunked.to_numpy()
+            values = numpy_of(chunked.fill_null(0) if chunked.null_count else chunked)
         else:
             values = chunked.fill_null(0).to_numpy() if chunked.null_count else chunked.to_numpy()
         days = np.asarray(values).astype("datetime64[D]", copy=False)
@@ -75,7 +76,7 @@ def _arrow_column(pa: Any, chunked: Any, field: str = "") -> Column:
 def _arrow_nulls(chunked: Any) -> npt.NDArray[np.bool_]:
     if not chunked.null_count:
         return np.zeros(len(chunked), dtype=bool)
-    return np.asarray(chunked.is_null().to_numpy(), dtype=bool)
+    return np.asarray(numpy_of(chunked.is_null()), dtype=bool)
 
 
 def _arrow_factor(pa: Any, chunked: Any) -> _Factor:
@@ -102,11 +103,11 @@ def _arrow_factor(pa: Any, chunked: Any) -> _Factor:
     pieces = []
     for chunk in chunked.chunks:
         indices = chunk.indices.fill_null(-1) if chunk.null_count else chunk.indices
-        pieces.append(np.asarray(indices.to_numpy(zero_copy_only=False)))
+        pieces.append(numpy_of(indices))
     index = pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
     index = index.astype(np.int32 if len(dictionary) < 2**31 - 1 else np.int64, copy=False)
     if dictionary.null_count:  # a null inside the dictionary: point at the sentinel
-        null_at = np.flatnonzero(np.asarray(dictionary.is_null().to_numpy(zero_copy_only=False)))
+        null_at = np.flatnonzero(numpy_of(dictionary.is_null()))
         lut = np.arange(len(dictionary) + 1, dtype=np.int64)
         lut[null_at] = -1
         lut[-1] = -1
@@ -121,14 +122,14 @@ def _arrow_strings(pa: Any, chunked: Any) -> npt.NDArray[Any]:
         # text the parser dictionary-encoded: convert each chunk's distinct values once
         tables = []
         for chunk in chunked.chunks:
-            values = chunk.dictionary.fill_null("").to_numpy(zero_copy_only=False)
-            table = values.astype(np.str_) if len(values) else np.empty(0, dtype="<U1")
+            dictionary = chunk.dictionary
+            table = numpy_strings(dictionary.fill_null("") if dictionary.null_count else dictionary)
             tables.append(np.append(table, np.array([""], dtype=table.dtype)))  # -1: null
         picked: npt.NDArray[Any] = np.empty(len(chunked), dtype=np.result_type(*tables))
         at = 0
         for chunk, table in zip(chunked.chunks, tables, strict=True):
             indices = chunk.indices.fill_null(-1) if chunk.null_count else chunk.indices
-            index = np.asarray(indices.to_numpy(zero_copy_only=False))
+            index = numpy_of(indices)
             np.take(table, index, out=picked[at : at + len(chunk)])
             at += len(chunk)
         return picked
@@ -143,8 +144,8 @@ def _arrow_strings(pa: Any, chunked: Any) -> npt.NDArray[Any]:
 
             coded = pc.dictionary_encode(chunked.cast(pa.string())).combine_chunks()
             if len(coded.dictionary) * 4 < len(chunked):
-                table = coded.dictionary.to_numpy(zero_copy_only=False).astype(np.str_)
-                indices = np.asarray(coded.indices.to_numpy(zero_copy_only=False))
+                table = numpy_strings(coded.dictionary)
+                indices = numpy_of(coded.indices)
                 few: npt.NDArray[Any] = table[indices]
                 return few
         values = chunked.to_numpy()

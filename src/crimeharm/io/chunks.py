@@ -19,6 +19,7 @@ from ..core.events import RESERVED, Events
 from ..errors import EventsError, ParameterError
 from . import dates, normalise
 from . import ids as idpolicy
+from .arrays import arrow_of, numpy_of
 from .options import (
     _DEFAULT,
     ReadOptions,
@@ -236,14 +237,12 @@ def _take_all(
     if len(parts) != 1:
         return _gather(parts, lut)
     try:
-        import pyarrow as pa
         import pyarrow.compute as pc
     except ImportError:  # pragma: no cover - numpy does the same, a little slower
         return _gather(parts, lut)
     chunk_lut, indices = parts[0]
-    step = pa.array(lut[chunk_lut])
-    taken = pc.take(step, pa.array(indices)).to_numpy()
-    return np.asarray(taken)
+    step = arrow_of(lut[chunk_lut])
+    return numpy_of(pc.take(step, arrow_of(indices)))
 
 
 @attrs.define

@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..kernels.threads import num_threads, pool
+from .arrays import arrow_strings
 from .chunks import _Factor, _Ints, _Layout, _names, _Raw
 
 __all__ = ["MAX_DISTINCT", "read_block"]
@@ -379,9 +380,6 @@ def _raw(
     first: int,
 ) -> _Raw:
     """The reader's chunk, as the pyarrow path builds it for the same rows."""
-    from .._optional import require
-
-    pa = require("pyarrow", "arrow")
     columns: dict[str, Any] = {}
     for field, i in layout.fields.items():
         s = int(slots[i])
@@ -390,7 +388,7 @@ def _raw(
         elif kinds[i] == _DATE:
             columns[field] = _Ints(days.view("datetime64[D]"), null[-1])
         else:
-            values = pa.array(texts[s], pa.string())
+            values = arrow_strings(texts[s])
             columns[field] = _Factor(index[s], None, dictionary=values, complete=True)
     carried: dict[str, npt.NDArray[Any]] = {}
     for name, i in layout.carried.items():

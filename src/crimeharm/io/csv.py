@@ -30,6 +30,7 @@ import numpy.typing as npt
 from ..core.events import Events
 from ..errors import EventsError, MissingDependencyError
 from . import normalise, sources
+from .arrays import arrow_of, numpy_of
 from .arrow import (
     _owned_columns,
 )
@@ -603,7 +604,7 @@ def _canonical_bytes(pa: Any, table: Any, width: int) -> tuple[int | None, Any]:
             total += size
         if values is not None:
             field = table.schema.field(i)
-            table = table.set_column(i, field, pa.chunked_array([pa.array(values)]))
+            table = table.set_column(i, field, pa.chunked_array([arrow_of(values)]))
     return total, table
 
 
@@ -627,7 +628,7 @@ def _column_bytes(pa: Any, column: Any) -> tuple[int | None, npt.NDArray[np.int6
             values = chunk.dictionary
             offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)
             sizes = np.diff(offsets[values.offset : values.offset + len(values) + 1])
-            index = np.asarray(chunk.indices.to_numpy())
+            index = numpy_of(chunk.indices)
             total += int(sizes[index].sum()) if index.size else 0
         return total, None
     return None, None
@@ -645,7 +646,7 @@ def _decimal_bytes(pa: Any, column: Any) -> tuple[int | None, npt.NDArray[np.int
     low, high = bounds["min"], bounds["max"]
     if low == np.iinfo(np.int64).min:  # its size does not fit an int64
         return None, None
-    values = np.asarray((column.fill_null(0) if column.null_count else column).to_numpy())
+    values = numpy_of(column.fill_null(0) if column.null_count else column)
     size = np.abs(values) if low < 0 else values
     smallest = 0 if column.null_count else int(size.min())
     digits_low = len(str(smallest))
@@ -668,7 +669,7 @@ def _empty_rows(column: Column) -> npt.NDArray[np.bool_]:
         mask = pc.fill_null(pc.equal(values, ""), True) if values.null_count else None
         if mask is None:
             mask = pc.equal(values, "") if len(values) else values.is_null()
-        empty = np.append(np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool), True)
+        empty = np.append(np.asarray(numpy_of(mask), dtype=bool), True)
     else:
         empty = np.array([v is None or v == "" for v in column.table], dtype=bool)
     return np.asarray(empty[column.index], dtype=bool)

@@ -31,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import normalise
+from .arrays import arrow_of, arrow_strings, numpy_of
 
 __all__ = [
     "IdMergeWarning",
@@ -263,14 +264,14 @@ def id_table_from_arrow(dictionary: Any) -> IdTable:
     kind = dictionary.type
     if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
         return id_table_from_values(dictionary.to_pylist())
-    null = np.asarray(dictionary.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    null = np.asarray(numpy_of(dictionary.is_null()), dtype=bool)
     # the common export: every id a plain integer, as written (the cast refuses "+7", " 7")
     ints_a = None
     if not dictionary.null_count and _starts_like_numbers(dictionary):
         with contextlib.suppress(pa.ArrowInvalid):
             ints_a = pc.cast(dictionary, pa.int64())
     if ints_a is not None and _no_leading_zero(dictionary):
-        ints = np.asarray(ints_a.to_numpy(), dtype=np.int64)
+        ints = np.asarray(numpy_of(ints_a), dtype=np.int64)
         none = np.zeros(len(dictionary) + 1, dtype=bool)
         every = np.ones(len(dictionary) + 1, dtype=bool)
         every[-1] = False
@@ -298,18 +299,18 @@ def id_table_from_arrow(dictionary: Any) -> IdTable:
     missing = null | (lengths == 0)
     short = np.flatnonzero((lengths > 0) & (lengths <= max(map(len, normalise.NULL_MARKERS))))
     if short.size:  # only short values can be a marker such as "NULL" or "n/a"
-        few = trimmed.take(pa.array(short))
-        marker = pc.is_in(pc.utf8_lower(few), value_set=pa.array(sorted(normalise.NULL_MARKERS)))
-        missing[short[np.asarray(marker.to_numpy(zero_copy_only=False), dtype=bool)]] = True
+        few = trimmed.take(arrow_of(short))
+        marker = pc.is_in(
+            pc.utf8_lower(few), value_set=arrow_strings(sorted(normalise.NULL_MARKERS))
+        )
+        missing[short[np.asarray(numpy_of(marker), dtype=bool)]] = True
     if ascii_only:  # a control byte is a control character; find its rows from the offsets
         bad = np.flatnonzero((data < 0x20) | (data == 0x7F)) if data.size else data
         control = np.zeros(n, dtype=bool)
         if bad.size:
             control[np.searchsorted(offsets, bad + offsets[0], side="right") - 1] = True
     else:
-        control = np.asarray(
-            pc.match_substring_regex(trimmed, _CONTROL_RE).to_numpy(zero_copy_only=False), bool
-        )
+        control = np.asarray(numpy_of(pc.match_substring_regex(trimmed, _CONTROL_RE)), bool)
     exact = np.zeros(n, dtype=bool)
     ints = np.zeros(n, dtype=np.int64)
     if n and data.size:
@@ -317,19 +318,19 @@ def id_table_from_arrow(dictionary: Any) -> IdTable:
         numeric = ((first >= 0x30) & (first <= 0x39)) | (first == 0x2D)
         if numeric.any():  # only those can be integer ids
             exact_a = pc.match_substring_regex(trimmed, _ROUND_TRIP_RE)
-            exact = np.asarray(exact_a.to_numpy(zero_copy_only=False), dtype=bool)
+            exact = np.asarray(numpy_of(exact_a), dtype=bool)
             exact &= ~missing & ~control
     if exact.any():
         try:
-            digits = pc.if_else(pa.array(exact), trimmed, pa.scalar("0"))
-            ints = np.asarray(pc.cast(digits, pa.int64()).to_numpy(), dtype=np.int64).copy()
+            digits = pc.if_else(arrow_of(exact), trimmed, pa.scalar("0"))
+            ints = np.array(numpy_of(pc.cast(digits, pa.int64())), dtype=np.int64)
         except pa.ArrowInvalid:  # 19 digits beyond int64: not an integer id
             exact &= ~(lengths >= 19)
-            digits = pc.if_else(pa.array(exact), trimmed, pa.scalar("0"))
-            ints = np.asarray(pc.cast(digits, pa.int64()).to_numpy(), dtype=np.int64).copy()
+            digits = pc.if_else(arrow_of(exact), trimmed, pa.scalar("0"))
+            ints = np.array(numpy_of(pc.cast(digits, pa.int64())), dtype=np.int64)
     merged = 0
     if changed:  # distinct raw values against distinct ids, both without the missing ones
-        keep = pa.array(~missing)
+        keep = arrow_of(~missing)
         merged = len(pc.unique(dictionary.filter(keep))) - len(pc.unique(trimmed.filter(keep)))
 
     def text() -> npt.NDArray[np.str_]:

@@ -11,6 +11,7 @@ import numpy.typing as npt
 
 from ..core.events import Events
 from ..errors import EventsError
+from .arrays import numpy_of
 from .arrow import (
     _owned_columns,
     _raw_from_arrow,
@@ -142,15 +143,15 @@ def _parquet_typed(pa: Any, pf: Any, names: list[str], layout: _Layout, source: 
                 return None
             del chunk
             for part in got[0].chunks:
-                ids[at : at + len(part)] = part.to_numpy()
+                ids[at : at + len(part)] = numpy_of(part)
                 at += len(part)
             at -= len(got[0])
             for part in got[2].chunks:
-                days[at : at + len(part)] = part.view(pa.int32()).to_numpy()
+                days[at : at + len(part)] = numpy_of(part.view(pa.int32()))
                 at += len(part)
             for part in got[1].chunks:
                 lut = [table.setdefault(v, len(table)) for v in part.dictionary.to_pylist()]
-                parts.append((np.array([*lut, -1], dtype=np.int32), part.indices.to_numpy()))
+                parts.append((np.array([*lut, -1], dtype=np.int32), numpy_of(part.indices)))
     except (pa.ArrowException, OSError):
         return None
     if at != n or None in table:
