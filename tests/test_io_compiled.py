@@ -313,18 +313,25 @@ def test_auto_uses_it_from_the_size_threshold(
 
     monkeypatch.setattr(compiled, "read_block", spy)
     path = write(tmp_path / "e.csv", [plain(k) for k in range(50)])
-    monkeypatch.setattr(chcsv, "COMPILED_WARM_MIN_BYTES", path.stat().st_size + 1)
-    monkeypatch.setattr(chcsv, "COMPILED_MIN_BYTES", path.stat().st_size + 1)
-    ch.read_csv(path)
+    size = chcsv._body_end(path.read_bytes(), len(HEADER) + 1) - len(HEADER) - 1
+    monkeypatch.setattr(chcsv, "COMPILED_MIN_BYTES", size + 1)
+    monkeypatch.setattr(chcsv, "COMPILED_WARM_MIN_BYTES", size + 1)
+    ch.read_csv(path)  # below both thresholds
     assert calls == []
-    monkeypatch.setattr(chcsv, "COMPILED_WARM_MIN_BYTES", 1)
+    monkeypatch.setattr(chcsv, "COMPILED_WARM_MIN_BYTES", size)  # loaded: the warm threshold
     ch.read_csv(path)
     assert calls == [1]
-    monkeypatch.setenv("CRIMEHARM_KERNEL", "numpy")
+    monkeypatch.setattr(chcsv, "_numba_loaded", lambda: False)  # not loaded: the cold one
     ch.read_csv(path)
     assert calls == [1]
-    ch.read_csv(path, engine="numba")
+    monkeypatch.setattr(chcsv, "COMPILED_MIN_BYTES", size)
+    ch.read_csv(path)
     assert calls == [1, 1]
+    monkeypatch.setenv("CRIMEHARM_KERNEL", "numpy")  # the reference everywhere
+    ch.read_csv(path)
+    assert calls == [1, 1]
+    ch.read_csv(path, engine="numba")  # unless asked for
+    assert calls == [1, 1, 1]
 
 
 def test_engine_numba_needs_numba(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -85,19 +85,26 @@ def _pyarrow(opts: ReadOptions) -> Any | None:
 #: (about 0.35 s once per process) costs more than it saves (about 1 ms a MB;
 #: docs/performance.md).
 COMPILED_MIN_BYTES = 384 << 20
-#: The same once the tokenizer is loaded in this process (its cost is paid).
+#: The same once numba's code is loaded in this process (by the tokenizer or the compiled
+#: kernel of ``crimeharm.kernels``: its cost is paid).
 COMPILED_WARM_MIN_BYTES = 4 << 20
+
+
+def _numba_loaded() -> bool:
+    """Whether numba's code is loaded in this process (the tokenizer or the compiled kernel)."""
+    import sys
+
+    return any(m in sys.modules for m in (f"{__package__}.compiled", "crimeharm.kernels.compiled"))
 
 
 def _tokenizer(opts: ReadOptions, size: int) -> Any | None:
     """The compiled tokenizer module for ``size`` bytes of CSV, or None for pyarrow's parser.
 
     ``engine="numba"`` always (it needs ``crimeharm[fast]``); ``"auto"`` from
-    ``COMPILED_MIN_BYTES`` (``COMPILED_WARM_MIN_BYTES`` once loaded) unless
+    ``COMPILED_MIN_BYTES`` (``COMPILED_WARM_MIN_BYTES`` once numba's code is loaded) unless
     ``$CRIMEHARM_KERNEL`` is ``numpy`` (the reference everywhere).
     """
     import os
-    import sys
 
     from ..kernels import KERNEL_ENV_VAR, compiled_available
 
@@ -108,8 +115,7 @@ def _tokenizer(opts: ReadOptions, size: int) -> Any | None:
     elif opts.engine != "auto" or os.environ.get(KERNEL_ENV_VAR, "").strip() == "numpy":
         return None
     else:
-        loaded = f"{__package__}.compiled" in sys.modules
-        if size < (COMPILED_WARM_MIN_BYTES if loaded else COMPILED_MIN_BYTES):
+        if size < (COMPILED_WARM_MIN_BYTES if _numba_loaded() else COMPILED_MIN_BYTES):
             return None
         if not compiled_available():
             return None
