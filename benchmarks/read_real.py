@@ -9,10 +9,10 @@ printed, in seconds of wall-clock and of CPU time (all threads of the process: o
 machine the CPU time is the steadier measure of the work done), with the ratios to polars.
 crimeharm runs twice: through pyarrow's parser (``engine="pyarrow"``, what ``engine="auto"``
 uses in a process that has not loaded the compiled tokenizer) and through the compiled
-tokenizer (``engine="numba"``, ``crimeharm[fast]``; what ``"auto"`` uses from 384 MiB, or from
-4 MiB once loaded). Then each reader's first read in a fresh process is timed, imports apart,
-which is what a one-off ``crimeharm rank`` pays. The demo export has offender_id,
-offence_code, date, victim_id, crime_id and victim_sex (carried) columns.
+tokenizer (``engine="numba"``, ``crimeharm[fast]``; what ``"auto"`` uses from 1 GiB, or from
+4 MiB once numba is loaded). Then each reader's first read in a fresh process is timed,
+imports apart, which is what a one-off ``crimeharm rank`` pays. The demo export has
+offender_id, offence_code, date, victim_id, crime_id and victim_sex (carried) columns.
 ``pyarrow.csv.read_csv`` (the parse alone, types inferred) is shown for reference.
 """
 

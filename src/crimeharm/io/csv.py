@@ -82,9 +82,9 @@ def _pyarrow(opts: ReadOptions) -> Any | None:
 
 #: Bytes of CSV from which ``engine="auto"`` uses the compiled tokenizer (``.compiled``) when
 #: numba is installed: below, importing numba and loading the tokenizer's cached machine code
-#: (about 0.35 s once per process) costs more than it saves (about 1 ms a MB;
-#: docs/performance.md).
-COMPILED_MIN_BYTES = 384 << 20
+#: (about 0.45 s once per process) costs more than it saves (about 0.7 ms a MB;
+#: docs/preparing-data.md).
+COMPILED_MIN_BYTES = 1 << 30
 #: The same once numba's code is loaded in this process (by the tokenizer or the compiled
 #: kernel of ``crimeharm.kernels``: its cost is paid).
 COMPILED_WARM_MIN_BYTES = 4 << 20
