@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crimeharm.io.arrays import arrow_of, arrow_strings, numpy_of, numpy_strings
+from crimeharm.io.arrays import arrow_of, arrow_strings, numpy_of, numpy_strings, pooled_empty
 
 pa = pytest.importorskip("pyarrow")
 
@@ -52,12 +52,23 @@ def test_arrow_of_shares_numpy_memory(values: list[int]) -> None:
     assert arrow_of(arr).type == pa.int64()
 
 
-@given(st.lists(st.text(), max_size=30))
-def test_strings_both_ways(texts: list[str]) -> None:
+@given(st.lists(st.text(st.characters(exclude_characters="\x00")), max_size=30))
+def test_strings_both_ways(texts: list[str]) -> None:  # (numpy text drops trailing NULs)
     arr = arrow_strings(texts)
     assert arr.to_pylist() == texts
     assert arr.validate(full=True) is None
     assert numpy_strings(arr).tolist() == texts
+
+
+@pytest.mark.parametrize("dtype", ["int64", "<U7", "int32"])
+def test_pooled_arrays_are_writable_numpy(dtype: str) -> None:
+    arr = pooled_empty((3, 4), dtype)
+    assert arr.shape == (3, 4)
+    assert arr.dtype == np.dtype(dtype)
+    assert arr.flags.writeable
+    arr[...] = np.arange(12).reshape(3, 4).astype(dtype)
+    assert arr.ravel().tolist() == np.arange(12).astype(dtype).tolist()
+    assert pooled_empty(0, dtype).shape == (0,)
 
 
 def test_reading_plain_files_does_not_load_pandas(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Arrow arrays as numpy arrays, read from their buffers.
+"""Arrow arrays as numpy arrays, read from their buffers; large numpy arrays in Arrow's pool.
 
 pyarrow's ``to_numpy`` goes through its pandas conversion layer, which imports pandas on first
 use where it is installed (about 0.15 s, once per process: a noticeable part of a one-off
@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["arrow_of", "arrow_strings", "numpy_of", "numpy_strings"]
+__all__ = ["arrow_of", "arrow_strings", "numpy_of", "numpy_strings", "pooled_empty"]
 
 
 def numpy_of(values: Any) -> npt.NDArray[Any]:
@@ -98,3 +98,22 @@ def arrow_strings(texts: list[str]) -> Any:
         offsets = offsets.astype(np.int32)
     data = pa.py_buffer(b"".join(encoded))
     return pa.Array.from_buffers(kind, len(encoded), [None, pa.py_buffer(offsets), data])
+
+
+def pooled_empty(shape: int | tuple[int, ...], dtype: Any) -> npt.NDArray[Any]:
+    """An uninitialised, writable numpy array in pyarrow's memory pool (numpy's own without
+    pyarrow).
+
+    The pool keeps freed memory for reuse. numpy's large arrays are new pages from the kernel
+    each time, and after other large reads have freed (and fragmented) their memory, faulting
+    them in can cost as much as the work that fills them: the readers' largest arrays (the
+    tokenizer's columns, text columns) come from the pool.
+    """
+    dtype = np.dtype(dtype)
+    shape = (shape,) if isinstance(shape, int) else shape
+    size = int(np.prod(shape)) * dtype.itemsize
+    try:
+        import pyarrow as pa
+    except ImportError:  # pragma: no cover - the readers' large arrays need pyarrow
+        return np.empty(shape, dtype=dtype)
+    return np.frombuffer(pa.allocate_buffer(size), dtype=dtype).reshape(shape)

@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..kernels.threads import num_threads, pool
-from .arrays import arrow_strings
+from .arrays import arrow_strings, pooled_empty
 from .chunks import _Factor, _Ints, _Layout, _names, _Raw
 
 __all__ = ["MAX_DISTINCT", "read_block"]
@@ -289,10 +289,10 @@ def _tokenized(
     rows = sum(counts)
     n_int = int(np.count_nonzero(kinds == _INT))
     n_text = int(np.count_nonzero(kinds == _TEXT))
-    ints = _empty((n_int, rows), np.int64)
-    days = _empty((rows,), np.int64)
+    ints = pooled_empty((n_int, rows), np.int64)
+    days = pooled_empty((rows,), np.int64)
     null = np.zeros((n_int + 1, rows), dtype=np.bool_)  # pages untouched until a value is missing
-    index = _empty((n_text, rows), np.int32)
+    index = pooled_empty((n_text, rows), np.int32)
     offsets = np.cumsum([0, *counts[:-1]]).tolist()
     sep = np.uint8(ord(delimiter))
     special = np.zeros(256, dtype=np.uint8)  # 1: ends a value, 2: not plain
@@ -319,17 +319,6 @@ def _tokenized(
     if texts is None:
         return start
     return rows, ints, days, null, index, texts
-
-
-def _empty(shape: tuple[int, ...], dtype: type[np.generic]) -> npt.NDArray[Any]:
-    """An uninitialised, writable array in pyarrow's memory pool, which keeps freed memory for
-    reuse: numpy's large arrays are new pages from the kernel each time, and after other
-    readers have run (their memory freed and fragmented) faulting them in can cost as much
-    as the tokenizing itself."""
-    import pyarrow as pa
-
-    size = int(np.prod(shape)) * np.dtype(dtype).itemsize
-    return np.frombuffer(pa.allocate_buffer(size), dtype=dtype).reshape(shape)
 
 
 def _run_on(parts: int) -> Any:
