@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .arrays import numpy_of, numpy_strings, pooled_empty
+from .arrays import numpy_of, numpy_strings
 from .chunks import (
     _ID_FIELDS,
     Column,
@@ -125,7 +125,7 @@ def _arrow_strings(pa: Any, chunked: Any) -> npt.NDArray[Any]:
             dictionary = chunk.dictionary
             table = numpy_strings(dictionary.fill_null("") if dictionary.null_count else dictionary)
             tables.append(np.append(table, np.array([""], dtype=table.dtype)))  # -1: null
-        picked = pooled_empty(len(chunked), np.result_type(*tables))
+        picked: npt.NDArray[Any] = np.empty(len(chunked), dtype=np.result_type(*tables))
         at = 0
         for chunk, table in zip(chunked.chunks, tables, strict=True):
             indices = chunk.indices.fill_null(-1) if chunk.null_count else chunk.indices

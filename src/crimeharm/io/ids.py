@@ -31,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import normalise
-from .arrays import arrow_of, arrow_strings, numpy_of, pooled_empty
+from .arrays import arrow_of, arrow_strings, numpy_of
 
 __all__ = [
     "IdMergeWarning",
@@ -119,7 +119,7 @@ def _with_sentinel(
     text: npt.NDArray[np.str_], missing: npt.NDArray[np.bool_]
 ) -> npt.NDArray[np.str_]:
     """``text`` with "" where missing and a last "" entry (the sentinel), in one copy."""
-    out = pooled_empty(text.shape[0] + 1, text.dtype if text.size else "<U1")
+    out = np.empty(text.shape[0] + 1, dtype=text.dtype if text.size else "<U1")
     out[:-1] = text
     out[-1] = ""
     if missing.any():
@@ -154,7 +154,7 @@ def _unicode(strings: Any, *, sentinel: bool = False) -> npt.NDArray[np.str_]:
         cells = data
     else:
         _, cells = _layout(pc.utf8_rpad(strings, width=width, padding="\x00"))
-    out = pooled_empty(n + extra, f"<U{width}")  # UCS-4: a code unit per ASCII byte
+    out = np.empty(n + extra, dtype=f"<U{width}")  # UCS-4: a code unit per ASCII byte
     out.view(np.uint32).reshape(n + extra, width)[:n] = cells.reshape(n, width)
     if sentinel:
         out[n] = ""
