@@ -327,6 +327,9 @@ def test_auto_uses_it_from_the_size_threshold(
     monkeypatch.setattr(chcsv, "COMPILED_MIN_BYTES", size)
     ch.read_csv(path)
     assert calls == [1, 1]
+    ch.read_csv(path, date_format="%Y-%m-%d")  # options it cannot read: numba not loaded
+    ch.read_csv(path, id_type="str")
+    assert calls == [1, 1]
     monkeypatch.setenv("CRIMEHARM_KERNEL", "numpy")  # the reference everywhere
     ch.read_csv(path)
     assert calls == [1, 1]

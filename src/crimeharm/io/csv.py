@@ -102,7 +102,8 @@ def _tokenizer(opts: ReadOptions, size: int) -> Any | None:
 
     ``engine="numba"`` always (it needs ``crimeharm[fast]``); ``"auto"`` from
     ``COMPILED_MIN_BYTES`` (``COMPILED_WARM_MIN_BYTES`` once numba's code is loaded) unless
-    ``$CRIMEHARM_KERNEL`` is ``numpy`` (the reference everywhere).
+    ``$CRIMEHARM_KERNEL`` is ``numpy`` (the reference everywhere), or the options rule the
+    tokenizer out (text ids or a ``date_format``: numba is not loaded for nothing).
     """
     import os
 
@@ -112,7 +113,12 @@ def _tokenizer(opts: ReadOptions, size: int) -> Any | None:
         if not compiled_available():
             msg = "engine='numba' needs numba: pip install 'crimeharm[fast]'"
             raise MissingDependencyError(msg)
-    elif opts.engine != "auto" or os.environ.get(KERNEL_ENV_VAR, "").strip() == "numpy":
+    elif (
+        opts.engine != "auto"
+        or os.environ.get(KERNEL_ENV_VAR, "").strip() == "numpy"
+        or opts.id_type == "str"
+        or opts.date_format is not None
+    ):
         return None
     else:
         if size < (COMPILED_WARM_MIN_BYTES if _numba_loaded() else COMPILED_MIN_BYTES):
