@@ -460,3 +460,13 @@ def test_parquet_text_ids_and_carried_text_read_as_the_arrow_table_is(tmp_path: 
     assert events == want
     with pytest.warns(chio.IdMergeWarning):
         assert events == chio.read_parquet(path, carry=["borough"], chunk_rows=7)
+
+
+def test_an_unparseable_date_hint_depends_on_whether_a_format_was_given(tmp_path: Path) -> None:
+    path = tmp_path / "e.csv"
+    path.write_text("offender_id,offence_code,date\n1,105/01,05/01/2023\n", encoding="utf-8")
+    with pytest.raises(ch.EventsError, match=r"Pass date_format= to name the format"):
+        chio.read_csv(path)
+    path.write_text("offender_id,offence_code,date\n1,105/01,2023-01-05\n", encoding="utf-8")
+    with pytest.raises(ch.EventsError, match=r"Check that date_format= matches the file's dates"):
+        chio.read_csv(path, date_format="%d/%m/%Y")

@@ -189,7 +189,13 @@ def test_other_delimiters_and_columns(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "options", [{"id_type": "str"}, {"date_format": "%Y-%m-%d"}, {"delimiter": "-"}]
+    "options",
+    [
+        {"id_type": "str"},
+        {"date_format": "%Y-%m-%d %H"},
+        {"date_format": "%y-%m-%d"},
+        {"delimiter": "-"},
+    ],
 )
 def test_options_it_does_not_read_take_the_pyarrow_path(
     tmp_path: Path, options: dict[str, str]
@@ -203,6 +209,54 @@ def test_options_it_does_not_read_take_the_pyarrow_path(
         path = write(tmp_path / "e.csv", lines)
     assert not tokenized(path, **options)
     ours, theirs = read_both(path, **options)
+    assert ours == theirs
+
+
+FORMATS = {
+    "%d/%m/%Y": ["05/01/2023", "29/02/2024", "31/12/1999"],
+    "%Y%m%d": ["20230105", "20240229", "19991231"],
+    "%m-%d-%Y": ["01-05-2023", "02-29-2024", "12-31-1999"],
+    "%d.%m.%Y": ["05.01.2023", "29.02.2024", "31.12.1999"],
+    "%Y-%m-%d": ["2023-01-05", "2024-02-29", "1999-12-31"],
+}
+#: Dates in each format that the tokenizer leaves to the general rules (or reads as missing).
+OTHER_DATES = {
+    "%d/%m/%Y": ["5/1/2023", "31/02/2023", "05/13/2023", "", "05/01/23", "05/01/2023 10:00"],
+    "%Y%m%d": ["2023015", "20230230", "", "2023-01-05", "00000105"],
+    "%m-%d-%Y": ["1-5-2023", "02-30-2023", "", "13-01-2023"],
+    "%d.%m.%Y": ["5.1.2023", "30.02.2023", ""],
+    "%Y-%m-%d": ["2023-1-5", "2023-02-30", "", "20230105"],
+}
+
+
+@pytest.mark.parametrize("date_format", sorted(FORMATS))
+def test_date_formats_are_tokenized_as_strptime_reads_them(
+    tmp_path: Path, date_format: str
+) -> None:
+    lines = [f"{k},105/01,{FORMATS[date_format][k % 3]},{k},{k},F" for k in range(60)]
+    path = write(tmp_path / "e.csv", lines)
+    assert tokenized(path, date_format=date_format)
+    ours, theirs = read_both(path, date_format=date_format)
+    assert ours == theirs
+    assert isinstance(ours, ch.Events)
+    assert ours.date.dtype == np.dtype("datetime64[D]")
+    for odd in OTHER_DATES[date_format]:
+        lines[30] = f"30,105/01,{odd},30,30,F"
+        path = write(tmp_path / "e.csv", lines)
+        assert tokenized(path, date_format=date_format) == (odd == "")
+        for on_error in ("skip", "raise"):
+            ours, theirs = read_both(path, date_format=date_format, on_error=on_error)
+            assert ours == theirs, odd
+            if isinstance(ours, ch.Events) and isinstance(theirs, ch.Events):
+                assert ours.dropped == theirs.dropped
+
+
+def test_a_delimiter_inside_the_date_format_is_not_tokenized(tmp_path: Path) -> None:
+    path = tmp_path / "e.csv"
+    path.write_text("offender_id/offence_code/date\n1/105.01/05-01-2023\n", encoding="utf-8")
+    assert tokenized(path, delimiter="/", date_format="%d-%m-%Y")
+    assert not tokenized(path, delimiter="/", date_format="%d/%m/%Y")
+    ours, theirs = read_both(path, delimiter="/", date_format="%d/%m/%Y", on_error="skip")
     assert ours == theirs
 
 
@@ -327,7 +381,7 @@ def test_auto_uses_it_from_the_size_threshold(
     monkeypatch.setattr(chcsv, "COMPILED_MIN_BYTES", size)
     ch.read_csv(path)
     assert calls == [1, 1]
-    ch.read_csv(path, date_format="%Y-%m-%d")  # options it cannot read: numba not loaded
+    ch.read_csv(path, date_format="%Y-%b-%d", on_error="skip")  # options it cannot read
     ch.read_csv(path, id_type="str")
     assert calls == [1, 1]
     monkeypatch.setenv("CRIMEHARM_KERNEL", "numpy")  # the reference everywhere
@@ -359,3 +413,29 @@ def test_the_tokenizer_is_not_imported_for_small_files(tmp_path: Path) -> None:
         [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
     )
     assert out.stdout.split() == ["False", "False"]
+
+
+@pytest.mark.parametrize(
+    ("date_format", "layout"),
+    [
+        (None, "YYYY-MM-DD"),
+        ("%Y-%m-%d", "YYYY-MM-DD"),
+        ("%d/%m/%Y", "DD/MM/YYYY"),
+        ("%Y%m%d", "YYYYMMDD"),
+        ("%m.%d.%Y", "MM.DD.YYYY"),
+        ("%d %m %Y", None),  # whitespace matches any run of whitespace in strptime
+        ("%d/%m/%y", None),  # two-digit years
+        ("%d/%b/%Y", None),
+        ("%Y-%m-%d-%d", None),
+        ("%Y-%m", None),
+        ("%Y-%m-%dT", None),
+        ("%%%Y%m%d", None),
+        ("%Y-%m-%d%", None),
+    ],
+)
+def test_fixed_layouts(date_format: str | None, layout: str | None) -> None:
+    from crimeharm.io import dates
+
+    codes = dates.fixed_layout(date_format)
+    names = {dates.YEAR: "Y", dates.MONTH: "M", dates.DAY: "D"}
+    assert (None if codes is None else "".join(names.get(c, chr(c)) for c in codes)) == layout

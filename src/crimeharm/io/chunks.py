@@ -748,6 +748,8 @@ def _error(raw: _Raw, problem: _Problem, others: int, *, at_least: bool) -> Even
     hint = _HINTS.get(problem.reason, "")
     if problem.note.startswith("a whole number"):  # the note already says what to pass
         hint = _SKIP
+    elif problem.reason == UNPARSEABLE_DATE and not problem.note.endswith("YYYY-MM-DD"):
+        hint = ". Check that date_format= matches the file's dates" + _SKIP  # one was given
     if raw.open_line is not None and raw.line(problem.row) == raw.open_line:
         hint = (
             ". The file's last line has no newline and may have been cut short: was the file "

@@ -2,14 +2,15 @@
 
 A block of a CSV file is read here only when every line is plain: the header's number of
 fields, no quote, no carriage return, integer ids written as their decimal text (no sign on
-zero, no leading zero, within int64 but not its smallest value) or empty (missing), ISO
-``YYYY-MM-DD`` dates that are calendar days (or empty), and at most ``MAX_DISTINCT``
-distinct values per text column in each thread's share. Such a block
-gives, value for value, what pyarrow's parser and the checks of ``.csv`` give. At any other
-line the tokenizer declines, saying where that line starts: ``.csv`` tokenizes the lines
-before it and sends a run of lines from it to the pyarrow path, which names every problem.
-Tokenizing proves the id rule as it goes, so ``.csv``'s byte count is not needed. A block is
-cut at line ends into one share per thread; numba drops the GIL.
+zero, no leading zero, within int64 but not its smallest value) or empty (missing), dates that
+are calendar days written zero-padded to the date format (ISO ``YYYY-MM-DD``, or a layout of
+``%Y``, ``%m``, ``%d`` and punctuation: ``.dates.fixed_layout``) or empty, and at most
+``MAX_DISTINCT`` distinct values per text column in each thread's share. Such a block gives,
+value for value, what pyarrow's parser and the checks of ``.csv`` give. At any other line the
+tokenizer declines, saying where that line starts: ``.csv`` tokenizes the lines before it and
+sends a run of lines from it to the pyarrow path, which names every problem. Tokenizing proves
+the id rule as it goes, so ``.csv``'s byte count is not needed. A block is cut at line ends
+into one share per thread; numba drops the GIL.
 
 Importing this module imports numba; ``.csv`` does so only for large files
 (``COMPILED_MIN_BYTES``) or when asked (``engine="numba"``).
@@ -20,11 +21,13 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+import attrs
 import numba
 import numpy as np
 import numpy.typing as npt
 
 from ..kernels.threads import num_threads, pool
+from . import dates
 from .arrays import arrow_strings, pooled_empty
 from .chunks import _Factor, _Ints, _Layout, _names, _Raw
 
@@ -39,7 +42,8 @@ _MIN_SHARE_BYTES = 4 << 20
 _SKIP, _INT, _DATE, _TEXT = 0, 1, 2, 3
 _NAT = np.iinfo(np.int64).min  # NaT as datetime64
 _INT64_MAX = np.uint64(np.iinfo(np.int64).max)
-_NOT_ISO = np.iinfo(np.int64).min + 1  # _iso_day: not a date written YYYY-MM-DD
+_NOT_DATE = np.iinfo(np.int64).min + 1  # _day: not a date written to the layout
+_YEAR, _MONTH = dates.YEAR, dates.MONTH
 _NOT_SEPARATOR = b'0123456789-"\r\n'
 
 _jit = numba.njit(cache=True, nogil=True)
@@ -55,28 +59,32 @@ def _count_lines(buf, start, stop):  # type: ignore[no-untyped-def]  # pragma: n
 
 
 @_jit
-def _iso_day(buf, pos, stop):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    """Days since 1970-01-01 of the calendar date ``YYYY-MM-DD`` at ``buf[pos:]`` (year 1 on,
-    proleptic Gregorian), or ``_NOT_ISO``."""
-    if pos + 10 > stop or buf[pos + 4] != 45 or buf[pos + 7] != 45:
-        return _NOT_ISO
+def _day(buf, pos, stop, layout):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """Days since 1970-01-01 of the calendar date written to ``layout`` at ``buf[pos:]``
+    (``.dates.fixed_layout``; year 1 on, proleptic Gregorian), or ``_NOT_DATE``."""
+    if pos + layout.size > stop:
+        return _NOT_DATE
     y = np.int64(0)
     m = np.int64(0)
     d = np.int64(0)
-    for j in range(10):
-        if j == 4 or j == 7:
+    for j in range(layout.size):
+        b = np.int64(buf[pos + j])
+        code = layout[j]
+        if code < _YEAR:
+            if b != code:
+                return _NOT_DATE
             continue
-        b = buf[pos + j]
-        if b < 48 or b > 57:
-            return _NOT_ISO
-        if j < 4:
-            y = y * 10 + (b - 48)
-        elif j < 7:
-            m = m * 10 + (b - 48)
+        digit = b - 48
+        if digit < 0 or digit > 9:
+            return _NOT_DATE
+        if code == _YEAR:
+            y = y * 10 + digit
+        elif code == _MONTH:
+            m = m * 10 + digit
         else:
-            d = d * 10 + (b - 48)
+            d = d * 10 + digit
     if y < 1 or m < 1 or m > 12 or d < 1:
-        return _NOT_ISO
+        return _NOT_DATE
     if m == 2:
         last = 29 if (y % 4 == 0 and y % 100 != 0) or y % 400 == 0 else 28
     elif m == 4 or m == 6 or m == 9 or m == 11:
@@ -84,7 +92,7 @@ def _iso_day(buf, pos, stop):  # type: ignore[no-untyped-def]  # pragma: no cove
     else:
         last = 31
     if d > last:
-        return _NOT_ISO
+        return _NOT_DATE
     yy = y - (1 if m <= 2 else 0)  # days from civil (H. Hinnant's algorithm)
     era = yy // 400
     yoe = yy - era * 400
@@ -93,7 +101,7 @@ def _iso_day(buf, pos, stop):  # type: ignore[no-untyped-def]  # pragma: no cove
 
 
 @_jit
-def _tokenize(buf, start, stop, sep, special, kinds, slots, at, ints, days, null, index, first, length, keys, count, table, where):  # type: ignore[no-untyped-def]  # noqa: E501  # pragma: no cover  # fmt: skip
+def _tokenize(buf, start, stop, sep, special, kinds, slots, layout, at, ints, days, null, index, first, length, keys, count, table, where):  # type: ignore[no-untyped-def]  # noqa: E501  # pragma: no cover  # fmt: skip
     """Tokenize the lines of ``buf[start:stop]`` into row ``at`` onwards of the outputs.
 
     ``buf[stop - 1]`` is a line feed: every scan ends at a line's LF, so none checks ``stop``.
@@ -136,11 +144,11 @@ def _tokenize(buf, start, stop, sep, special, kinds, slots, at, ints, days, null
                     if value > _INT64_MAX:  # (and the smallest int64: pyarrow reads it as text)
                         return -1
                     ints[slots[c], row] = -np.int64(value) if negative else np.int64(value)
-            elif kind == 2:  # YYYY-MM-DD, or empty (missing)
-                day = _iso_day(buf, pos, stop)
-                if day != _NOT_ISO:
+            elif kind == 2:  # a date written to ``layout``, or empty (missing)
+                day = _day(buf, pos, stop, layout)
+                if day != _NOT_DATE:
                     days[row] = day
-                    pos += 10
+                    pos += layout.size
                 elif special[buf[pos]] == 1:
                     days[row] = _NAT
                     null[-1, row] = True
@@ -209,14 +217,22 @@ def _shares(data: Any, start: int, stop: int, threads: int) -> list[tuple[int, i
     return list(itertools.pairwise(cuts))
 
 
-def _plan(layout: _Layout, opts: Any) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.int64]] | None:
-    """Each column's kind and output slot, or None when the tokenizer cannot read this layout."""
-    if (
-        opts.id_type == "str"
-        or opts.date_format is not None
-        or opts.delimiter.encode("utf-8") in _NOT_SEPARATOR
-        or len(opts.delimiter.encode("utf-8")) != 1
-    ):
+@attrs.frozen(eq=False)
+class _Plan:
+    """How the tokenizer reads a file's columns."""
+
+    kinds: npt.NDArray[np.int8]  # per column: _SKIP, _INT, _DATE or _TEXT
+    slots: npt.NDArray[np.int64]  # per column: its row in the outputs of its kind
+    dates: npt.NDArray[np.int64]  # the date column's layout (``.dates.fixed_layout``)
+
+
+def _plan(layout: _Layout, opts: Any) -> _Plan | None:
+    """How to read ``layout``'s columns, or None when the tokenizer cannot read them."""
+    written = dates.fixed_layout(opts.date_format)
+    sep = opts.delimiter.encode("utf-8")
+    if opts.id_type == "str" or written is None or len(sep) != 1 or sep in _NOT_SEPARATOR:
+        return None
+    if sep[0] in written:  # a delimiter inside the date ("/" and %d/%m/%Y)
         return None
     kinds = np.zeros(len(layout.names), dtype=np.int8)
     slots = np.zeros(len(layout.names), dtype=np.int64)
@@ -235,7 +251,7 @@ def _plan(layout: _Layout, opts: Any) -> tuple[npt.NDArray[np.int8], npt.NDArray
         kinds[i] = kind
         slots[i] = counters[kind]
         counters[kind] += 1
-    return kinds, slots
+    return _Plan(kinds, slots, np.array(written, dtype=np.int64))
 
 
 def read_block(
@@ -265,7 +281,7 @@ def read_block(
     if isinstance(done, int):
         return done
     rows, ints, days, null, index, texts = done
-    raw = _raw(layout, *plan, ints, days, null, index, texts, rows, source, first)
+    raw = _raw(layout, plan, ints, days, null, index, texts, rows, source, first)
     return raw, rows
 
 
@@ -277,12 +293,12 @@ def _tokenized(
     data: Any,
     buf: npt.NDArray[np.uint8],
     shares: list[tuple[int, int]],
-    plan: tuple[npt.NDArray[np.int8], npt.NDArray[np.int64]],
+    plan: _Plan,
     delimiter: str,
 ) -> tuple[int, Any, Any, Any, Any, list[list[str]]] | int:
     """``(rows, ints, days, null, index, texts)`` of the lines of ``shares`` (one thread each), or
     where the first line that is not plain starts."""
-    kinds, slots = plan
+    kinds, slots, layout = plan.kinds, plan.slots, plan.dates
     start, stop = shares[0][0], shares[-1][1]
     run = _run_on(len(shares))
     counts = run(lambda s: int(_count_lines(buf, s[0], s[1])), shares)
@@ -307,8 +323,8 @@ def _tokenized(
         table = np.full((n_text, 2 * MAX_DISTINCT), -1, dtype=np.int32)
         where = np.full(1, stop, dtype=np.int64)
         a, b = shares[k]
-        got = _tokenize(buf, a, b, sep, special, kinds, slots, offsets[k], ints, days, null,
-                        index, first_at, length, keys, count, table, where)  # fmt: skip
+        got = _tokenize(buf, a, b, sep, special, kinds, slots, layout, offsets[k], ints, days,
+                        null, index, first_at, length, keys, count, table, where)  # fmt: skip
         return int(got), first_at, length, count, int(where[0])
 
     results = run(tokenize, list(range(len(shares))))
@@ -368,8 +384,7 @@ def _renumber(part, lut):  # type: ignore[no-untyped-def]  # pragma: no cover - 
 
 def _raw(
     layout: _Layout,
-    kinds: npt.NDArray[np.int8],
-    slots: npt.NDArray[np.int64],
+    plan: _Plan,
     ints: npt.NDArray[np.int64],
     days: npt.NDArray[np.int64],
     null: npt.NDArray[np.bool_],
@@ -382,17 +397,17 @@ def _raw(
     """The reader's chunk, as the pyarrow path builds it for the same rows."""
     columns: dict[str, Any] = {}
     for field, i in layout.fields.items():
-        s = int(slots[i])
-        if kinds[i] == _INT:
+        s = int(plan.slots[i])
+        if plan.kinds[i] == _INT:
             columns[field] = _Ints(ints[s], null[s])
-        elif kinds[i] == _DATE:
+        elif plan.kinds[i] == _DATE:
             columns[field] = _Ints(days.view("datetime64[D]"), null[-1])
         else:
             values = arrow_strings(texts[s])
             columns[field] = _Factor(index[s], None, dictionary=values, complete=True)
     carried: dict[str, npt.NDArray[Any]] = {}
     for name, i in layout.carried.items():
-        s = int(slots[i])
+        s = int(plan.slots[i])
         table = np.array(texts[s], dtype=np.str_) if texts[s] else np.empty(0, dtype="<U1")
         carried[name] = table[index[s]]
     return _Raw(rows, columns, carried, _names(layout), source, first)

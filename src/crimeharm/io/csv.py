@@ -29,7 +29,7 @@ import numpy.typing as npt
 
 from ..core.events import Events
 from ..errors import EventsError, MissingDependencyError
-from . import normalise, sources
+from . import dates, normalise, sources
 from .arrays import arrow_of, numpy_of
 from .arrow import (
     _owned_columns,
@@ -103,7 +103,7 @@ def _tokenizer(opts: ReadOptions, size: int) -> Any | None:
     ``engine="numba"`` always (it needs ``crimeharm[fast]``); ``"auto"`` from
     ``COMPILED_MIN_BYTES`` (``COMPILED_WARM_MIN_BYTES`` once numba's code is loaded) unless
     ``$CRIMEHARM_KERNEL`` is ``numpy`` (the reference everywhere), or the options rule the
-    tokenizer out (text ids or a ``date_format``: numba is not loaded for nothing).
+    tokenizer out (text ids, a date format it does not read: numba is not loaded for nothing).
     """
     import os
 
@@ -117,7 +117,7 @@ def _tokenizer(opts: ReadOptions, size: int) -> Any | None:
         opts.engine != "auto"
         or os.environ.get(KERNEL_ENV_VAR, "").strip() == "numpy"
         or opts.id_type == "str"
-        or opts.date_format is not None
+        or dates.fixed_layout(opts.date_format) is None
     ):
         return None
     else:

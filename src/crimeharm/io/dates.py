@@ -21,7 +21,18 @@ import numpy as np
 
 from . import normalise
 
-__all__ = ["MISSING", "OK", "UNPARSEABLE", "day_of", "is_whole_number", "whole_number_note"]
+__all__ = [
+    "DAY",
+    "MISSING",
+    "MONTH",
+    "OK",
+    "UNPARSEABLE",
+    "YEAR",
+    "day_of",
+    "fixed_layout",
+    "is_whole_number",
+    "whole_number_note",
+]
 
 OK, MISSING, UNPARSEABLE = 0, 1, 2
 _NAT = np.datetime64("NaT", "D")
@@ -67,3 +78,34 @@ def whole_number_note(date_format: str | None) -> str:
             "date_format= with their layout (date_format='%Y%m%d' reads 20230102)"
         )
     return f"a whole number that is not a date in format {date_format}"
+
+
+#: ``fixed_layout`` codes for a digit of the year, the month and the day (else a literal byte).
+YEAR, MONTH, DAY = 256, 257, 258
+_DIRECTIVES = {"Y": (YEAR,) * 4, "m": (MONTH,) * 2, "d": (DAY,) * 2}
+
+
+def fixed_layout(date_format: str | None) -> tuple[int, ...] | None:
+    """The fixed-width layout of a date format made of ``%Y``, ``%m`` and ``%d`` (once each)
+    and literal ASCII punctuation, one code per character: ``YEAR``, ``MONTH``, ``DAY`` for a
+    digit, else the literal's byte; None for any other format. ISO (None) is ``%Y-%m-%d``.
+
+    A value written to such a layout (zero-padded) reads as ``strptime`` reads it; values that
+    are not (``5/1/2023``) are left to the general rules above.
+    """
+    text = "%Y-%m-%d" if date_format is None else date_format
+    codes: list[int] = []
+    seen: set[str] = set()
+    chars = iter(text)
+    for char in chars:
+        if char == "%":
+            directive = next(chars, "")
+            if directive not in _DIRECTIVES or directive in seen:
+                return None
+            seen.add(directive)
+            codes.extend(_DIRECTIVES[directive])
+        elif char.isascii() and not char.isalnum() and not char.isspace() and char not in "\"'":
+            codes.append(ord(char))
+        else:
+            return None
+    return tuple(codes) if seen == set(_DIRECTIVES) else None
