@@ -470,3 +470,16 @@ def test_an_unparseable_date_hint_depends_on_whether_a_format_was_given(tmp_path
     path.write_text("offender_id,offence_code,date\n1,105/01,2023-01-05\n", encoding="utf-8")
     with pytest.raises(ch.EventsError, match=r"Check that date_format= matches the file's dates"):
         chio.read_csv(path, date_format="%d/%m/%Y")
+
+
+@pytest.mark.parametrize("engine", ["pyarrow", "python"])
+def test_year_zero_is_not_a_date_on_any_path(tmp_path: Path, engine: str) -> None:
+    pytest.importorskip("pyarrow")
+    path = tmp_path / "e.csv"
+    path.write_text(
+        "offender_id,offence_code,date\n5,105/01,0000-01-05\n6,105/01,2020-01-05\n",
+        encoding="utf-8",
+    )
+    events = chio.read_csv(path, engine=engine, on_error="skip", min_date=None)
+    assert events.dropped == {"unparseable date": 1}  # pyarrow's date parser reads year 0
+    assert events.date.tolist() == [np.datetime64("2020-01-05", "D").item()]

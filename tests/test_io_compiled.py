@@ -59,6 +59,7 @@ NOT_PLAIN = {
     "too few fields": "5,008/01,2023-01-05,1,2",
     "blank line": "",
     "carriage return": "5,008/01,2023-01-05,1,2,F\r",
+    "every field empty": ",,,,,",
     "not UTF-8": "5,008/\xff01,2023-01-05,1,2,F",
     "control character": "5\x01,008/01,2023-01-05,1,2,F",
 }
@@ -70,7 +71,6 @@ PLAIN_EDGES = {
     "empty victim": "5,008/01,2023-01-05,,2,F",
     "empty crime id at the end": "5,008/01,2023-01-05,1,,F",
     "empty date": "5,008/01,,1,2,F",
-    "every field empty": ",,,,,",
     "zero id": "0,008/01,2023-01-05,0,0,F",
     "18 digits": "123456789012345678,008/01,2023-01-05,1,2,F",
     "19 digits": "1234567890123456789,008/01,2023-01-05,1,2,F",
@@ -399,6 +399,23 @@ def test_engine_numba_needs_numba(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     with pytest.raises(ch.MissingDependencyError, match=r"crimeharm\[fast\]"):
         ch.read_csv(path, engine="numba")
     assert ch.read_csv(path) == ch.read_csv(path, engine="pyarrow")
+
+
+def test_a_broken_numba_falls_back_to_pyarrow(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path / "e.csv", [plain(k) for k in range(20)])
+    reference = ch.read_csv(path, engine="pyarrow")
+    import crimeharm.io
+
+    monkeypatch.delattr(crimeharm.io, "compiled", raising=False)
+    monkeypatch.setitem(sys.modules, "crimeharm.io.compiled", None)  # importing it fails
+    monkeypatch.setattr(chcsv, "COMPILED_MIN_BYTES", 0)
+    monkeypatch.setattr(chcsv, "_numba_loaded", lambda: False)
+    with pytest.warns(RuntimeWarning, match="could not load numba"):
+        assert ch.read_csv(path) == reference
+    with pytest.raises(ch.MissingDependencyError, match="could not load numba"):
+        ch.read_csv(path, engine="numba")
 
 
 def test_the_tokenizer_is_not_imported_for_small_files(tmp_path: Path) -> None:

@@ -1,16 +1,17 @@
 """The compiled CSV tokenizer (``pip install crimeharm[fast]``): clean blocks in one numba pass.
 
 A block of a CSV file is read here only when every line is plain: the header's number of
-fields, no quote, no carriage return, integer ids written as their decimal text (no sign on
-zero, no leading zero, within int64 but not its smallest value) or empty (missing), dates that
-are calendar days written zero-padded to the date format (ISO ``YYYY-MM-DD``, or a layout of
-``%Y``, ``%m``, ``%d`` and punctuation: ``.dates.fixed_layout``) or empty, and at most
-``MAX_DISTINCT`` distinct values per text column in each thread's share. Such a block gives,
-value for value, what pyarrow's parser and the checks of ``.csv`` give. At any other line the
-tokenizer declines, saying where that line starts: ``.csv`` tokenizes the lines before it and
-sends a run of lines from it to the pyarrow path, which names every problem. Tokenizing proves
-the id rule as it goes, so ``.csv``'s byte count is not needed. A block is cut at line ends
-into one share per thread; numba drops the GIL.
+fields, not all empty, no quote, no carriage return, integer ids written as their decimal text
+(no sign on zero, no leading zero, within int64 but not its smallest value) or empty
+(missing), dates that are calendar days written zero-padded to the date format (ISO
+``YYYY-MM-DD``, or a layout of ``%Y``, ``%m``, ``%d`` and punctuation:
+``.dates.fixed_layout``) or empty, and at most ``MAX_DISTINCT`` distinct values per text
+column in each thread's share. Such a block gives, value for value, what pyarrow's parser and
+the checks of ``.csv`` give. At any other line the tokenizer declines, saying where that line
+starts: ``.csv`` tokenizes the lines before it and sends a run of lines from it to the
+pyarrow path, which names every problem. Tokenizing proves the id rule as it goes, so
+``.csv``'s byte count is not needed. A block is cut at line ends into one share per thread;
+numba drops the GIL.
 
 Importing this module imports numba; ``.csv`` does so only for large files
 (``COMPILED_MIN_BYTES``) or when asked (``engine="numba"``).
@@ -201,6 +202,8 @@ def _tokenize(buf, start, stop, sep, special, kinds, slots, layout, at, ints, da
             if buf[pos] != (10 if c == width - 1 else sep):
                 return -1
             pos += 1
+        if pos - where[0] == width:  # every field empty: pyarrow's path reads it as text
+            return -1
         row += 1
     return row - at
 

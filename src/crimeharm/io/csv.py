@@ -125,8 +125,18 @@ def _tokenizer(opts: ReadOptions, size: int) -> Any | None:
             return None
         if not compiled_available():
             return None
-    from . import compiled
-
+    try:
+        from . import compiled
+    except ImportError as exc:  # numba installed but broken (a numpy it does not support)
+        if opts.engine == "numba":
+            msg = f"engine='numba' could not load numba ({exc}); reinstall 'crimeharm[fast]'"
+            raise MissingDependencyError(msg) from exc
+        warnings.warn(
+            f"the compiled CSV tokenizer could not load numba ({exc}); reading with pyarrow",
+            RuntimeWarning,
+            stacklevel=6,
+        )
+        return None
     return compiled
 
 
@@ -547,6 +557,8 @@ def _arrow_block(
             if not tables:
                 return None
             table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+            if iso and _before_year_one(pa, table.column(col[layout.fields["date"]])):
+                continue  # year 0, which pyarrow reads and the date rules refuse: dates as text
             if int_ids:
                 written = block.end - block.start + (1 if block.open_end else 0)
                 proven, table = _canonical_bytes(pa, table, len(col))
@@ -565,6 +577,18 @@ def _arrow_block(
     if rows != lines or _any_blank_row(columns, carried):
         return None
     return _Raw(rows, columns, carried, _names(layout), source, first), lines
+
+
+#: 0001-01-01 in days since 1970: pyarrow's date parser reads year 0, Python's dates start here.
+_YEAR_ONE = -719162
+
+
+def _before_year_one(pa: Any, dates: Any) -> bool:
+    """Whether a date32 column holds a day before 0001-01-01 (year 0: not a date by the rules)."""
+    import pyarrow.compute as pc
+
+    low = pc.min(dates.cast(pa.int32())).as_py()
+    return low is not None and low < _YEAR_ONE
 
 
 class _NotProvenError(Exception):
