@@ -456,3 +456,41 @@ def test_fixed_layouts(date_format: str | None, layout: str | None) -> None:
     codes = dates.fixed_layout(date_format)
     names = {dates.YEAR: "Y", dates.MONTH: "M", dates.DAY: "D"}
     assert (None if codes is None else "".join(names.get(c, chr(c)) for c in codes)) == layout
+
+
+_ALPHABET = '0123456789-,/" \r\tx.+éA\x00'
+
+
+@st.composite
+def mutated_lines(draw: st.DrawFn) -> str:
+    """A plain line with a few characters inserted, deleted or replaced."""
+    line = list(plain(draw(st.integers(0, 10_000))))
+    for _ in range(draw(st.integers(0, 3))):
+        at = draw(st.integers(0, len(line)))
+        action = draw(st.sampled_from(["insert", "delete", "replace"]))
+        char = draw(st.sampled_from(_ALPHABET))
+        if action == "insert":
+            line.insert(at, char)
+        elif at < len(line):
+            if action == "delete":
+                del line[at]
+            else:
+                line[at] = char
+    return "".join(line)
+
+
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    picks=st.lists(st.one_of(st.integers(0, 10_000).map(plain), mutated_lines()), max_size=30),
+    on_error=st.sampled_from(["skip", "raise"]),
+)
+def test_mutated_lines_read_the_same_both_ways(
+    tmp_path: Path, picks: list[str], on_error: str
+) -> None:
+    path = write(tmp_path / "e.csv", [plain(0), *picks])
+    ours, theirs = read_both(path, on_error=on_error)
+    assert ours == theirs
+    if isinstance(ours, ch.Events) and isinstance(theirs, ch.Events):
+        assert ours.dropped == theirs.dropped
