@@ -341,6 +341,8 @@ def _tokenized(
 
 
 def _run_on(parts: int) -> Any:
+    """``run(fn, items)``: ``[fn(x) for x in items]``, on ``parts`` worker threads if several."""
+
     def run(fn: Any, items: list[Any]) -> list[Any]:
         if parts <= 1:
             return [fn(x) for x in items]
