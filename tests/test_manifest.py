@@ -9,6 +9,8 @@ from pathlib import Path
 import attrs
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import crimeharm as ch
 from crimeharm.audit.manifest import (
@@ -324,3 +326,64 @@ def test_read_names_a_missing_file_or_a_folder(tmp_path: Path) -> None:
     binary.write_bytes(b"\xff\xfe\x00")
     with pytest.raises(DataError, match="not UTF-8"):
         Manifest.read(binary)
+
+
+@given(
+    st.lists(
+        st.text(st.characters(exclude_characters="\x00", exclude_categories=("Cs",)), max_size=6),
+        max_size=40,
+    ),
+    st.booleans(),
+)
+def test_string_fingerprint_bytes_are_lengths_then_utf32(values: list[str], pad: bool) -> None:
+    """The hashed stream is each value's length, then every value's UTF-32 code units (the
+    fast path for values that all fill the width gives the same bytes)."""
+    from crimeharm.audit import manifest
+
+    if pad and values:  # all of one length: the fast path
+        width = max(len(v) for v in values) or 1
+        values = [v.ljust(width, "x") for v in values]
+    arr = np.array(values, dtype=np.str_) if values else np.empty(0, dtype="<U1")
+    expected = hashlib.sha256(np.array([len(v) for v in values], dtype="<i8").tobytes())
+    if arr.dtype.itemsize:
+        expected.update("".join(values).encode("utf-32-le"))
+    for rows in (manifest._CHUNK_ROWS, 3):  # one slice, and many
+        ours = hashlib.sha256()
+        chunk = manifest._CHUNK_ROWS
+        manifest._CHUNK_ROWS = rows
+        try:
+            manifest._string_bytes(ours, arr)
+        finally:
+            manifest._CHUNK_ROWS = chunk
+        assert ours.hexdigest() == expected.hexdigest()
+
+
+def test_the_events_fingerprint_method_never_changes() -> None:
+    """Manifests written earlier must still verify: crimeharm-events-v1 is pinned by digests
+    computed when the method was defined (strings and categories, text and integer ids)."""
+    rng = np.random.default_rng(7)
+    n = 5000
+    ids = np.array([f"P-{k:05d}" if k % 7 else f"Q{k}" for k in rng.integers(0, 900, n)])
+    codes = np.array(["105/01", "8/1", "028/01", "10A", "x\u00e9"])[rng.integers(0, 5, n)]
+    dates = np.datetime64("2020-01-01") + rng.integers(0, 1000, n).astype("timedelta64[D]")
+    victims = np.array([f"V{k}" for k in rng.integers(0, 100000, n)])
+    boroughs = np.array(["Barnet", "Brent", "City of London"])[rng.integers(0, 3, n)]
+    events = ch.Events(
+        offender_id=ids,
+        offence_code=codes,
+        date=dates,
+        victim_id=victims,
+        columns={"borough": boroughs},
+    )
+    int_ids = rng.integers(0, 10**12, n)
+    two = np.array(["105/01", "028/01"])[rng.integers(0, 2, n)]
+    numbers = ch.Events(offender_id=int_ids, offence_code=two, date=dates)
+    assert fingerprint_events(events) == (
+        "a0b02ea43435b7446dd52f77f23ac00a8f860b9b2cdd29358a0dd54e5be78886"
+    )
+    assert fingerprint_events(events, by="borough") == (
+        "1643cdcc6bd72a647b7a478cab04b16c4ccfd5a969927fe95949da881be9317d"
+    )
+    assert fingerprint_events(numbers) == (
+        "13a77217fed689efaaa504909703262699cc0770c8a0c7ad08b1e6f80dc792ff"
+    )

@@ -66,42 +66,70 @@ RESULT_METHOD = "crimeharm-result-v1"
 SUFFIX = ".manifest.json"
 
 
-def _string_bytes(h: Any, values: npt.NDArray[Any]) -> None:
+#: Rows hashed at a time: the buffers of one slice are reused, never the whole column at once.
+_CHUNK_ROWS = 1 << 20
+
+
+@attrs.frozen
+class _Taken:
+    """``table[index]`` (offence codes through their categories), built a slice at a time."""
+
+    table: npt.NDArray[Any]
+    index: npt.NDArray[Any]
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.index.shape)
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        return self.table.dtype
+
+    def __getitem__(self, rows: slice) -> npt.NDArray[Any]:
+        return np.asarray(self.table[self.index[rows]])
+
+
+def _string_bytes(h: Any, values: npt.NDArray[Any] | _Taken) -> None:
+    """Hash each string's length (int64), then every string's UTF-32 code units, in row order,
+    ``_CHUNK_ROWS`` rows at a time."""
     n = values.shape[0]
     width = values.dtype.itemsize // 4
     if n == 0 or width == 0:
         h.update(np.zeros(n, dtype="<i8").tobytes())
         return
-    arr = np.ascontiguousarray(values, dtype=f"<U{width}")
-    words = arr.view("<u4").reshape(n, width)
-    nonzero = words != 0
-    last = width - np.argmax(nonzero[:, ::-1], axis=1)
-    lengths = np.where(nonzero.any(axis=1), last, 0).astype("<i8")
-    h.update(lengths.tobytes())
-    keep = np.arange(width)[None, :] < lengths[:, None]
-    h.update(np.ascontiguousarray(words[keep]).tobytes())
+    for lengths_pass in (True, False):
+        for start in range(0, n, _CHUNK_ROWS):
+            chunk = np.ascontiguousarray(values[start : start + _CHUNK_ROWS], dtype=f"<U{width}")
+            words = chunk.view("<u4").reshape(-1, width)
+            if words[:, -1].all():  # every value fills the width (ids and codes of one length)
+                h.update(np.full(len(words), width, dtype="<i8") if lengths_pass else words)
+                continue
+            nonzero = words != 0
+            last = width - np.argmax(nonzero[:, ::-1], axis=1)
+            lengths = np.where(nonzero.any(axis=1), last, 0).astype("<i8")
+            if lengths_pass:
+                h.update(lengths)
+            else:
+                keep = np.arange(width)[None, :] < lengths[:, None]
+                h.update(np.ascontiguousarray(words[keep]))
 
 
-def _column_bytes(h: Any, name: str, values: npt.NDArray[Any]) -> None:
+def _column_bytes(h: Any, name: str, values: npt.NDArray[Any] | _Taken) -> None:
     n = values.shape[0]
-    if values.dtype.kind == "M":
-        kind = "date"
-        payload: bytes | None = (
-            values.astype("datetime64[D]").view(np.int64).astype("<i8").tobytes()
-        )
-    elif values.dtype.kind in "iub":
-        kind = "int64"
-        payload = values.astype("<i8").tobytes()
-    elif values.dtype.kind == "U":
-        kind = "str"
-        payload = None
-    elif values.dtype.kind == "f":  # a carried numeric grouping key
-        kind = "float64"
-        payload = values.astype("<f8").tobytes()
+    kind = values.dtype.kind
+    if kind == "M":
+        as_int = np.asarray(values).astype("datetime64[D]", copy=False).view(np.int64)
+        label, payload = "date", np.ascontiguousarray(as_int, dtype="<i8")
+    elif kind in "iub":
+        label, payload = "int64", np.ascontiguousarray(values, dtype="<i8")
+    elif kind == "U":
+        label, payload = "str", None
+    elif kind == "f":  # a carried numeric grouping key
+        label, payload = "float64", np.ascontiguousarray(values, dtype="<f8")
     else:
         msg = f"cannot fingerprint column {name!r} of dtype {values.dtype}"
         raise ParameterError(msg)
-    h.update(f"{name}:{kind}:{n}\n".encode())
+    h.update(f"{name}:{label}:{n}\n".encode())
     if payload is None:
         _string_bytes(h, values)
     else:
@@ -116,7 +144,10 @@ def fingerprint_events(events: Events, by: str = "offender_id") -> str:
     """
     h = hashlib.sha256(f"{FINGERPRINT_METHOD}\n".encode())
     _column_bytes(h, "offender_id", events.offender_id)
-    _column_bytes(h, "offence_code", events.code_strings())
+    codes = events.offence_code
+    _column_bytes(
+        h, "offence_code", codes if events.categories is None else _Taken(events.categories, codes)
+    )
     _column_bytes(h, "date", events.date)
     if events.victim_id is not None:
         _column_bytes(h, "victim_id", events.victim_id)
