@@ -27,7 +27,7 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
-from ..kernels.threads import num_threads, pool
+from ..kernels.threads import num_threads, run_each
 from . import dates
 from .arrays import arrow_strings, pooled_empty
 from .chunks import _Factor, _Ints, _Layout, _names, _Raw
@@ -303,8 +303,7 @@ def _tokenized(
     where the first line that is not plain starts."""
     kinds, slots, layout = plan.kinds, plan.slots, plan.dates
     start, stop = shares[0][0], shares[-1][1]
-    run = _run_on(len(shares))
-    counts = run(lambda s: int(_count_lines(buf, s[0], s[1])), shares)
+    counts = run_each(lambda s: int(_count_lines(buf, s[0], s[1])), shares)
     rows = sum(counts)
     n_int = int(np.count_nonzero(kinds == _INT))
     n_text = int(np.count_nonzero(kinds == _TEXT))
@@ -330,7 +329,7 @@ def _tokenized(
                         null, index, first_at, length, keys, count, table, where)  # fmt: skip
         return int(got), first_at, length, count, int(where[0])
 
-    results = run(tokenize, list(range(len(shares))))
+    results = run_each(tokenize, list(range(len(shares))))
     for (got, *_, at), want in zip(results, counts, strict=True):
         if got != want:  # the first share that declined: its lines before ``at`` are plain
             return at if got < 0 else start
@@ -338,17 +337,6 @@ def _tokenized(
     if texts is None:
         return start
     return rows, ints, days, null, index, texts
-
-
-def _run_on(parts: int) -> Any:
-    """``run(fn, items)``: ``[fn(x) for x in items]``, on ``parts`` worker threads if several."""
-
-    def run(fn: Any, items: list[Any]) -> list[Any]:
-        if parts <= 1:
-            return [fn(x) for x in items]
-        return list(pool(parts).map(fn, items))
-
-    return run
 
 
 def _texts(
@@ -376,7 +364,7 @@ def _texts(
             if k and not np.array_equal(lut, np.arange(lut.size)):
                 renumber.append((index[s, offsets[k] : offsets[k] + got], lut))
         texts.append(list(seen))
-    _run_on(len(renumber))(lambda a: _renumber(*a), renumber)
+    run_each(lambda a: _renumber(*a), renumber)
     return texts
 
 

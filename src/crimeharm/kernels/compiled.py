@@ -31,7 +31,7 @@ import numpy.typing as npt
 from . import GroupTotals
 from .hashing import group_unordered, pack_ascii
 from .summation import FRACTION_BITS, ExactSums
-from .threads import num_threads, pool
+from .threads import num_threads, run_each
 
 __all__ = ["KERNEL", "CompiledKernel"]
 
@@ -298,9 +298,7 @@ def _threads_for(rows: int, threads: int | None) -> int:
 
 def _run(fn: Any, args: list[tuple[Any, ...]]) -> list[Any]:
     """``fn(*a)`` for each ``a``, on worker threads when there are several (numba drops the GIL)."""
-    if len(args) == 1:
-        return [fn(*args[0])]
-    return list(pool(len(args)).map(lambda a: fn(*a), args))
+    return run_each(lambda a: fn(*a), args)
 
 
 _PACK = 9  # ASCII characters per uint64 (pack_ascii)

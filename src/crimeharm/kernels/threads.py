@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ParameterError
 
@@ -30,6 +30,7 @@ __all__ = [
     "available_cores",
     "num_threads",
     "pool",
+    "run_each",
     "set_num_threads",
     "thread_limit",
 ]
@@ -116,3 +117,11 @@ def pool(size: int) -> ThreadPoolExecutor:
             if old is not None:
                 old.shutdown(wait=False)
         return _POOL
+
+
+def run_each(fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
+    """``[fn(x) for x in items]``, on the shared pool, a thread each, when there are several
+    (for compiled loops that release the GIL)."""
+    if len(items) <= 1:
+        return [fn(x) for x in items]
+    return list(pool(len(items)).map(fn, items))
